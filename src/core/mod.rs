@@ -1,0 +1,5 @@
+//! The local signing core: pure Rust with no browser dependency. The clock and
+//! randomness come in as arguments, since `SystemTime::now()` panics in wasm.
+
+pub mod thumbprint;
+pub mod time;
