@@ -3,3 +3,5 @@
 
 pub mod thumbprint;
 pub mod time;
+pub mod validate;
+pub mod aadsts;
