@@ -5,3 +5,4 @@ pub mod thumbprint;
 pub mod time;
 pub mod validate;
 pub mod aadsts;
+pub mod jwt;
