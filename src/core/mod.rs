@@ -6,3 +6,4 @@ pub mod time;
 pub mod validate;
 pub mod aadsts;
 pub mod jwt;
+pub mod credential_expiry;
