@@ -1,0 +1,257 @@
+//! Realism knobs: Graph throttling, random 429/503, replication delay, latency.
+//!
+//! SPEC syntax (`--faults`, or `{"spec": "..."}` to `POST /_emulator/faults`):
+//! comma-separated `key=value` pairs, any subset, e.g.
+//! `throttle=1.0,random429=0.2,random503=0.05,replication=3s,latency=50ms,seed=7`.
+//! - `throttle=F`: Graph quota per application and tenant, as a multiple of
+//!   Microsoft's published identity-and-access quota (3,500 resource units per
+//!   10 s for an app in a small tenant; a GET costs 1 RU, a write 3 RU).
+//!   `1.0` (the default) is Microsoft's quota, `0.001` allows 3 RU per 10 s,
+//!   `0` or `off` disables throttling.
+//! - `random429=P`, `random503=P`: probability that a Graph or ARM request fails
+//!   with 429 (Retry-After) or 503 (Retry-After) before it is handled.
+//! - `replication=D`: objects created less than D ago are not yet visible
+//!   where Entra replicates slowly (`NoBackingApplicationObject`,
+//!   `Request_ResourceNotFound`, ARM `PrincipalNotFound`, AADSTS700016).
+//! - `latency=D`: added before every Graph, ARM and token response.
+//! - `seed=N`: seed of the random generator, so random faults are reproducible.
+//!
+//! Durations take `ms`, `s` or `m` (a bare number means milliseconds).
+
+use std::collections::HashMap;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+/// Microsoft's published quota: resource units per 10 s per app and small tenant.
+pub const GRAPH_QUOTA_RU: f64 = 3500.0;
+pub const GRAPH_WINDOW_MS: i64 = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultConfig {
+    pub throttle: f64,
+    pub random429: f64,
+    pub random503: f64,
+    pub replication_ms: u64,
+    pub latency_ms: u64,
+    pub seed: u64,
+}
+
+impl Default for FaultConfig {
+    fn default() -> Self {
+        FaultConfig {
+            throttle: 1.0,
+            random429: 0.0,
+            random503: 0.0,
+            replication_ms: 0,
+            latency_ms: 0,
+            seed: 0,
+        }
+    }
+}
+
+fn duration_ms(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (num, mult) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1000.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60_000.0)
+    } else {
+        (t, 1.0)
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("invalid duration '{text}'"))?;
+    if v < 0.0 {
+        return Err(format!("negative duration '{text}'"));
+    }
+    Ok((v * mult).round() as u64)
+}
+
+fn probability(text: &str) -> Result<f64, String> {
+    let v: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("invalid probability '{text}'"))?;
+    if !(0.0..=1.0).contains(&v) {
+        return Err(format!("probability '{text}' is not between 0 and 1"));
+    }
+    Ok(v)
+}
+
+impl FaultConfig {
+    /// Applies a SPEC on top of `self`.
+    pub fn apply_spec(&self, spec: &str) -> Result<FaultConfig, String> {
+        let mut c = self.clone();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("expected key=value, got '{part}'"))?;
+            match k.trim() {
+                "throttle" => {
+                    c.throttle = if v.trim() == "off" {
+                        0.0
+                    } else {
+                        let f: f64 = v
+                            .trim()
+                            .parse()
+                            .map_err(|_| format!("invalid throttle '{v}'"))?;
+                        if f < 0.0 {
+                            return Err(format!("invalid throttle '{v}'"));
+                        }
+                        f
+                    }
+                }
+                "random429" => c.random429 = probability(v)?,
+                "random503" => c.random503 = probability(v)?,
+                "replication" => c.replication_ms = duration_ms(v)?,
+                "latency" => c.latency_ms = duration_ms(v)?,
+                "seed" => {
+                    c.seed = v
+                        .trim()
+                        .parse()
+                        .map_err(|_| format!("invalid seed '{v}'"))?
+                }
+                other => return Err(format!("unknown fault '{other}'")),
+            }
+        }
+        Ok(c)
+    }
+}
+
+/// What happened to a request at the door.
+#[derive(Debug, PartialEq)]
+pub enum Verdict {
+    Pass,
+    Throttled { retry_after: i64 },
+    Random429,
+    Random503,
+}
+
+pub struct Faults {
+    pub config: FaultConfig,
+    rng: StdRng,
+    /// (app, tenant) -> (window start ms, RU used)
+    buckets: HashMap<String, (i64, f64)>,
+}
+
+impl Faults {
+    pub fn new(config: FaultConfig) -> Self {
+        let rng = StdRng::seed_from_u64(config.seed);
+        Faults {
+            config,
+            rng,
+            buckets: HashMap::new(),
+        }
+    }
+
+    pub fn set(&mut self, config: FaultConfig) {
+        *self = Faults::new(config);
+    }
+
+    /// Draws the random faults for one Graph or ARM request.
+    pub fn random(&mut self) -> Verdict {
+        if self.config.random429 <= 0.0 && self.config.random503 <= 0.0 {
+            return Verdict::Pass;
+        }
+        let x: f64 = self.rng.r#gen();
+        if x < self.config.random429 {
+            Verdict::Random429
+        } else if x < self.config.random429 + self.config.random503 {
+            Verdict::Random503
+        } else {
+            Verdict::Pass
+        }
+    }
+
+    /// Charges a Graph request to its app+tenant bucket.
+    pub fn throttle(&mut self, key: &str, write: bool, now_ms: i64) -> Verdict {
+        if self.config.throttle <= 0.0 {
+            return Verdict::Pass;
+        }
+        let quota = GRAPH_QUOTA_RU * self.config.throttle;
+        let cost = if write { 3.0 } else { 1.0 };
+        let entry = self.buckets.entry(key.to_string()).or_insert((now_ms, 0.0));
+        if now_ms - entry.0 >= GRAPH_WINDOW_MS || now_ms < entry.0 {
+            *entry = (now_ms, 0.0);
+        }
+        if entry.1 + cost > quota {
+            let retry_ms = (entry.0 + GRAPH_WINDOW_MS - now_ms).max(1);
+            return Verdict::Throttled {
+                retry_after: (retry_ms + 999) / 1000,
+            };
+        }
+        entry.1 += cost;
+        Verdict::Pass
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_spec() {
+        let c = FaultConfig::default()
+            .apply_spec(
+                "throttle=0.5,random429=0.2,random503=0.05,replication=3s,latency=50ms,seed=7",
+            )
+            .unwrap();
+        assert_eq!(
+            c,
+            FaultConfig {
+                throttle: 0.5,
+                random429: 0.2,
+                random503: 0.05,
+                replication_ms: 3000,
+                latency_ms: 50,
+                seed: 7
+            }
+        );
+        assert_eq!(
+            FaultConfig::default()
+                .apply_spec("throttle=off,replication=1m")
+                .unwrap()
+                .replication_ms,
+            60_000
+        );
+        assert!(FaultConfig::default().apply_spec("random429=2").is_err());
+        assert!(FaultConfig::default().apply_spec("bogus=1").is_err());
+        assert!(FaultConfig::default().apply_spec("latency").is_err());
+    }
+
+    #[test]
+    fn throttles_per_window_and_is_deterministic() {
+        let mut f = Faults::new(FaultConfig {
+            throttle: 3.0 / 3500.0,
+            ..FaultConfig::default()
+        });
+        assert_eq!(f.throttle("a", false, 0), Verdict::Pass);
+        assert_eq!(f.throttle("a", false, 100), Verdict::Pass);
+        assert_eq!(f.throttle("a", false, 200), Verdict::Pass);
+        assert_eq!(
+            f.throttle("a", false, 1_500),
+            Verdict::Throttled { retry_after: 9 }
+        );
+        assert_eq!(f.throttle("b", true, 1_500), Verdict::Pass);
+        assert_eq!(f.throttle("a", false, 10_000), Verdict::Pass);
+
+        let draw = |seed| {
+            let mut f = Faults::new(FaultConfig {
+                random429: 0.3,
+                random503: 0.3,
+                seed,
+                ..FaultConfig::default()
+            });
+            (0..50).map(|_| f.random()).collect::<Vec<_>>()
+        };
+        assert_eq!(draw(7), draw(7));
+        assert!(draw(7).iter().any(|v| *v == Verdict::Random429));
+        assert!(draw(7).iter().any(|v| *v == Verdict::Random503));
+    }
+}

@@ -1,0 +1,264 @@
+//! The edge every request passes: request IDs, CORS as Microsoft sends it,
+//! added latency, random faults and Graph throttling, the request log, and
+//! saving the state file after a change.
+
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::faults::Verdict;
+use crate::{LogEntry, Shared, clock, lock};
+
+tokio::task_local! {
+    static CTX: RequestCtx;
+}
+
+/// Per-request identifiers, readable from any handler (for error envelopes).
+#[derive(Debug, Clone)]
+pub struct RequestCtx {
+    pub request_id: String,
+    pub client_request_id: String,
+    pub date: String,
+    pub origin: Option<String>,
+}
+
+pub fn ctx() -> RequestCtx {
+    CTX.try_with(|c| c.clone()).unwrap_or_else(|_| RequestCtx {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        client_request_id: uuid::Uuid::new_v4().to_string(),
+        date: clock::iso(0),
+        origin: None,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Area {
+    Graph,
+    Arm,
+    /// Token, discovery and keys endpoints: CORS enabled, as Entra.
+    LoginCors,
+    /// Authorize and device-code endpoints: Entra sends no CORS headers.
+    LoginNoCors,
+    Control,
+    Other,
+}
+
+fn classify(path: &str) -> Area {
+    if path.starts_with("/graph/") {
+        Area::Graph
+    } else if path.starts_with("/arm/") {
+        Area::Arm
+    } else if path.starts_with("/login/") {
+        if path.ends_with("/token")
+            || path.contains("/.well-known/")
+            || path.contains("/discovery/")
+        {
+            Area::LoginCors
+        } else {
+            Area::LoginNoCors
+        }
+    } else if path.starts_with("/_emulator") {
+        Area::Control
+    } else {
+        Area::Other
+    }
+}
+
+const EXPOSE: &str = "request-id, client-request-id, Retry-After, x-ms-request-id, x-ms-correlation-request-id, x-ms-ags-diagnostic, Location, Date";
+const METHODS: &str = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
+const ALLOW_HEADERS: &str = "Authorization, Content-Type, Accept, client-request-id, return-client-request-id, ConsistencyLevel, Prefer, x-ms-client-request-id, x-ms-correlation-request-id, x-client-SKU, x-client-VER, x-client-OS, x-client-CPU, x-client-current-telemetry, x-client-last-telemetry, x-app-name, x-app-ver";
+
+fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        headers.insert(HeaderName::from_static(name), v);
+    }
+}
+
+fn add_cors(headers: &mut HeaderMap, origin: &str) {
+    set(headers, "access-control-allow-origin", origin);
+    set(headers, "access-control-expose-headers", EXPOSE);
+    set(headers, "vary", "Origin");
+}
+
+fn throttle_key(headers: &HeaderMap) -> String {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .unwrap_or("");
+    match jsonwebtoken::dangerous::insecure_decode::<Value>(token) {
+        Ok(data) => format!(
+            "{}|{}",
+            data.claims
+                .get("appid")
+                .and_then(Value::as_str)
+                .unwrap_or("-"),
+            data.claims
+                .get("tid")
+                .and_then(Value::as_str)
+                .unwrap_or("-")
+        ),
+        Err(_) => "anonymous".into(),
+    }
+}
+
+fn fault_response(area: Area, status: StatusCode, retry_after: i64, ctx: &RequestCtx) -> Response {
+    let body = match area {
+        Area::Arm => json!({"error": {
+            "code": if status == StatusCode::TOO_MANY_REQUESTS { "TooManyRequests" } else { "ServiceUnavailable" },
+            "message": if status == StatusCode::TOO_MANY_REQUESTS {
+                "The request is being throttled as the limit has been reached for operation type. Please retry after the time in the Retry-After header."
+            } else {
+                "The service is temporarily unavailable. Please retry later."
+            },
+        }}),
+        _ => json!({"error": {
+            "code": if status == StatusCode::TOO_MANY_REQUESTS { "TooManyRequests" } else { "serviceNotAvailable" },
+            "message": if status == StatusCode::TOO_MANY_REQUESTS { "Too many requests." } else { "Service unavailable." },
+            "innerError": {"date": ctx.date, "request-id": ctx.request_id, "client-request-id": ctx.client_request_id},
+        }}),
+    };
+    let mut resp = (status, axum::Json(body)).into_response();
+    set(resp.headers_mut(), "retry-after", &retry_after.to_string());
+    resp
+}
+
+pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let uri = req.uri().clone();
+    let path = uri.path().to_string();
+    let area = classify(&path);
+    let origin = req
+        .headers()
+        .get("origin")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let client_request_id = req
+        .headers()
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let ctx = RequestCtx {
+        request_id: uuid::Uuid::new_v4().to_string(),
+        client_request_id,
+        date: clock::iso(emu.clock.now()),
+        origin: origin.clone(),
+    };
+    let cors = matches!(area, Area::Graph | Area::Arm | Area::LoginCors);
+
+    let (parts, body) = req.into_parts();
+    let bytes: Bytes = axum::body::to_bytes(body, 64 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    let request_body = String::from_utf8_lossy(&bytes).into_owned();
+
+    let mut response = if method == Method::OPTIONS && area != Area::Control && area != Area::Other
+    {
+        // Preflight. Entra's authorize and device-code endpoints answer without
+        // any Access-Control-* header, so a browser refuses the real request.
+        let mut resp = StatusCode::OK.into_response();
+        if cors {
+            if let Some(o) = &origin {
+                add_cors(resp.headers_mut(), o);
+                set(resp.headers_mut(), "access-control-allow-methods", METHODS);
+                let requested = parts
+                    .headers
+                    .get("access-control-request-headers")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or(ALLOW_HEADERS)
+                    .to_string();
+                set(
+                    resp.headers_mut(),
+                    "access-control-allow-headers",
+                    &requested,
+                );
+                set(resp.headers_mut(), "access-control-max-age", "3600");
+            }
+        }
+        resp
+    } else {
+        let latency = lock(&emu.faults).config.latency_ms;
+        if latency > 0 && matches!(area, Area::Graph | Area::Arm | Area::LoginCors) {
+            tokio::time::sleep(Duration::from_millis(latency)).await;
+        }
+        let verdict = if matches!(area, Area::Graph | Area::Arm) {
+            let mut faults = lock(&emu.faults);
+            match faults.random() {
+                Verdict::Pass if area == Area::Graph => {
+                    let write = method != Method::GET;
+                    faults.throttle(&throttle_key(&parts.headers), write, emu.clock.now_ms())
+                }
+                v => v,
+            }
+        } else {
+            Verdict::Pass
+        };
+        match verdict {
+            Verdict::Throttled { retry_after } => {
+                fault_response(area, StatusCode::TOO_MANY_REQUESTS, retry_after, &ctx)
+            }
+            Verdict::Random429 => fault_response(area, StatusCode::TOO_MANY_REQUESTS, 2, &ctx),
+            Verdict::Random503 => fault_response(area, StatusCode::SERVICE_UNAVAILABLE, 3, &ctx),
+            Verdict::Pass => {
+                let req = Request::from_parts(parts, Body::from(bytes));
+                CTX.scope(ctx.clone(), next.run(req)).await
+            }
+        }
+    };
+
+    let headers = response.headers_mut();
+    match area {
+        Area::Graph => {
+            set(headers, "request-id", &ctx.request_id);
+            set(headers, "client-request-id", &ctx.client_request_id);
+        }
+        Area::Arm => {
+            set(headers, "x-ms-request-id", &ctx.request_id);
+            set(
+                headers,
+                "x-ms-correlation-request-id",
+                &ctx.client_request_id,
+            );
+        }
+        _ => {}
+    }
+    if cors {
+        if let Some(o) = &origin {
+            add_cors(headers, o);
+        }
+    }
+    let status = response.status();
+    let mut log = lock(&emu.log);
+    log.push(LogEntry {
+        time: ctx.date.clone(),
+        method: method.to_string(),
+        path: uri
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or(path.clone()),
+        status: status.as_u16(),
+        origin,
+        request_body,
+    });
+    if log.len() > 50_000 {
+        log.drain(..10_000);
+    }
+    drop(log);
+    if method != Method::GET
+        && method != Method::OPTIONS
+        && status.as_u16() < 400
+        && matches!(area, Area::Graph | Area::Arm | Area::LoginNoCors)
+    {
+        emu.persist();
+    }
+    response
+}

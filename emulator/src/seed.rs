@@ -1,0 +1,353 @@
+//! Seeds: `demo` (the Contoso tenant), `empty` (tenant, users, subscriptions
+//! and the page's client only) and `large:N` (demo plus N applications with
+//! secrets and certificates of spread-out expiry).
+
+use base64ct::{Base64, Encoding};
+use serde_json::{Map, Value, json};
+
+use crate::certs::{self, CertInfo};
+use crate::graph::{applications, service_principals};
+use crate::known::{self, *};
+use crate::state::*;
+
+pub const TENANT_ID: &str = "8f3a6c2e-4b1d-4e7a-9c5f-2d8b6a1e0c47";
+pub const DOMAIN: &str = "contoso.onmicrosoft.com";
+pub const PASSWORD: &str = "Demo-Passw0rd!";
+pub const CLIENT_APP_ID: &str = "3c9f1e2a-7d4b-4a8e-b6c5-1f0e9d8c7b6a";
+pub const ADMIN_ID: &str = "a1d2e3f4-0001-4c5d-8e9f-0a1b2c3d4e01";
+pub const APPADMIN_ID: &str = "a1d2e3f4-0002-4c5d-8e9f-0a1b2c3d4e02";
+pub const READER_ID: &str = "a1d2e3f4-0003-4c5d-8e9f-0a1b2c3d4e03";
+pub const PRODUCTION: &str = "5b1e7c3a-2f4d-4e8b-9a6c-0d1e2f3a4b51";
+pub const DEVELOPMENT: &str = "5b1e7c3a-2f4d-4e8b-9a6c-0d1e2f3a4b52";
+pub const REDIRECT_URIS: &[&str] = &[
+    "http://127.0.0.1:8080",
+    "http://127.0.0.1:8080/",
+    "http://localhost:8080",
+    "http://localhost:8080/",
+];
+const DAY: i64 = 86_400;
+
+fn obj(v: Value) -> Map<String, Value> {
+    serde_json::from_value(v).expect("object")
+}
+
+fn graph_sp_id(dir: &Directory) -> String {
+    dir.sp_by_app_id(GRAPH_APP_ID)
+        .map(|s| str_field(&s.body, "id").to_string())
+        .unwrap_or_default()
+}
+
+fn add_app(dir: &mut Directory, body: Value, now: i64, with_sp: bool) -> (String, String, String) {
+    let app =
+        applications::new_application(dir, obj(body), now).expect("seed application is valid");
+    let id = str_field(&app.body, "id").to_string();
+    let app_id = str_field(&app.body, "appId").to_string();
+    dir.applications.insert(id.clone(), app);
+    let sp = if with_sp {
+        service_principals::ensure_for_app(dir, &app_id, now)
+    } else {
+        String::new()
+    };
+    (id, app_id, sp)
+}
+
+fn assign_graph_role(dir: &mut Directory, sp: &str, role: &str, now: i64) {
+    let graph = graph_sp_id(dir);
+    dir.app_role_assignments.push(json!({
+        "id": uuid::Uuid::new_v4().to_string(),
+        "appRoleId": known::graph_role_id(role).expect("known role"),
+        "createdDateTime": crate::clock::iso(now),
+        "deletedDateTime": null,
+        "principalDisplayName": dir.principal_display_name(sp),
+        "principalId": sp,
+        "principalType": "ServicePrincipal",
+        "resourceDisplayName": "Microsoft Graph",
+        "resourceId": graph,
+    }));
+}
+
+fn assign_azure(dir: &mut Directory, principal: &str, kind: &str, sub: &str, role: &str, now: i64) {
+    dir.role_assignments.push(RoleAssignment {
+        name: uuid::Uuid::new_v4().to_string(),
+        scope: format!("/subscriptions/{sub}"),
+        role_definition_id: role.to_string(),
+        principal_id: principal.to_string(),
+        principal_type: kind.to_string(),
+        created: now,
+        created_by: ADMIN_ID.to_string(),
+    });
+}
+
+fn cert_credential(der: &[u8], info: &CertInfo) -> Value {
+    json!({"type": "AsymmetricX509Cert", "usage": "Verify", "key": Base64::encode_string(der), "displayName": info.subject})
+}
+
+fn base(now: i64) -> Directory {
+    let mut dir = Directory {
+        tenant: Tenant {
+            id: TENANT_ID.into(),
+            domain: DOMAIN.into(),
+            display_name: "Contoso".into(),
+        },
+        ..Directory::default()
+    };
+    let user = |id: &str, name: &str, display: &str, roles: &[&str]| User {
+        id: id.into(),
+        user_principal_name: format!("{name}@{DOMAIN}"),
+        display_name: display.into(),
+        password: PASSWORD.into(),
+        directory_roles: roles.iter().map(|r| r.to_string()).collect(),
+    };
+    dir.users = vec![
+        user(ADMIN_ID, "admin", "Adele Admin", &[GLOBAL_ADMINISTRATOR]),
+        user(
+            APPADMIN_ID,
+            "appadmin",
+            "Alex AppAdmin",
+            &[APPLICATION_ADMINISTRATOR],
+        ),
+        user(READER_ID, "reader", "Rita Reader", &[]),
+    ];
+    for body in [graph_service_principal_body(), arm_service_principal_body()] {
+        let sp = service_principals::first_party(body, now);
+        dir.service_principals
+            .insert(str_field(&sp.body, "id").to_string(), sp);
+    }
+    dir.subscriptions = vec![
+        Subscription {
+            subscription_id: PRODUCTION.into(),
+            display_name: "Production".into(),
+        },
+        Subscription {
+            subscription_id: DEVELOPMENT.into(),
+            display_name: "Development".into(),
+        },
+    ];
+    for sub in [PRODUCTION, DEVELOPMENT] {
+        assign_azure(&mut dir, ADMIN_ID, "User", sub, OWNER, now - 30 * DAY);
+        assign_azure(
+            &mut dir,
+            APPADMIN_ID,
+            "User",
+            sub,
+            CONTRIBUTOR,
+            now - 30 * DAY,
+        );
+    }
+    // The page's own sign-in client: a public SPA client, consented for the organisation.
+    let graph_scopes = [
+        "User.Read",
+        "Directory.Read.All",
+        "Application.ReadWrite.All",
+        "AppRoleAssignment.ReadWrite.All",
+        "DelegatedPermissionGrant.ReadWrite.All",
+        "offline_access",
+        "openid",
+        "profile",
+    ];
+    let mut app = applications::new_application(
+        &dir,
+        obj(json!({
+            "displayName": "entra-wizard",
+            "description": "The entra-wizard page's sign-in client",
+            "isFallbackPublicClient": true,
+            "spa": {"redirectUris": REDIRECT_URIS},
+            "requiredResourceAccess": [
+                {"resourceAppId": GRAPH_APP_ID, "resourceAccess": graph_scopes.iter().map(|s| json!({"id": graph_scope_id(s), "type": "Scope"})).collect::<Vec<_>>()},
+                {"resourceAppId": ARM_APP_ID, "resourceAccess": [{"id": ARM_USER_IMPERSONATION, "type": "Scope"}]},
+            ],
+        })),
+        now - 30 * DAY,
+    )
+    .expect("client app");
+    app.body
+        .insert("appId".into(), Value::String(CLIENT_APP_ID.into()));
+    let id = str_field(&app.body, "id").to_string();
+    dir.applications.insert(id, app);
+    let client_sp = service_principals::ensure_for_app(&mut dir, CLIENT_APP_ID, now - 30 * DAY);
+    let arm_sp = dir
+        .sp_by_app_id(ARM_APP_ID)
+        .map(|s| str_field(&s.body, "id").to_string())
+        .unwrap_or_default();
+    let graph_sp = graph_sp_id(&dir);
+    for (resource, scope) in [
+        (graph_sp, graph_scopes.join(" ")),
+        (arm_sp, "user_impersonation".to_string()),
+    ] {
+        dir.oauth2_permission_grants.push(json!({
+            "id": uuid::Uuid::new_v4().to_string(),
+            "clientId": client_sp, "consentType": "AllPrincipals", "principalId": null, "resourceId": resource, "scope": scope,
+        }));
+    }
+    dir.seed = SeedInfo {
+        seed: String::new(),
+        password: PASSWORD.into(),
+        client_id: CLIENT_APP_ID.into(),
+        redirect_uris: REDIRECT_URIS.iter().map(|s| s.to_string()).collect(),
+        service_apps: Vec::new(),
+    };
+    dir
+}
+
+fn service_apps(dir: &mut Directory, now: i64) {
+    // 1. Certificate expired 30 days ago (AADSTS700027 "The key used is expired.").
+    let key = certs::private_key(certs::APP_EXPIRED_KEY_PEM);
+    let der = certs::self_signed(&key, "Contoso Backup", now - 395 * DAY, now - 30 * DAY, 101);
+    let info = certs::parse_certificate(&der).expect("cert");
+    let (obj_id, app_id, sp) = add_app(
+        dir,
+        json!({"displayName": "Contoso Backup", "description": "Backup appliance (certificate expired)", "keyCredentials": [cert_credential(&der, &info)]}),
+        now - 400 * DAY,
+        true,
+    );
+    assign_graph_role(dir, &sp, "Application.ReadWrite.All", now);
+    for role in [
+        CONTRIBUTOR,
+        KEY_VAULT_CRYPTO_USER,
+        STORAGE_QUEUE_DATA_CONTRIBUTOR,
+    ] {
+        assign_azure(
+            dir,
+            &sp,
+            "ServicePrincipal",
+            PRODUCTION,
+            role,
+            now - 300 * DAY,
+        );
+    }
+    dir.seed.service_apps.push(ServiceAppInfo {
+        scenario: "expired-certificate".into(),
+        display_name: "Contoso Backup".into(),
+        app_id,
+        object_id: obj_id,
+        service_principal_id: sp,
+        thumbprint: Some(info.thumbprint_hex()),
+        certificate_end: Some(crate::clock::iso(info.not_after)),
+        private_key_pem: Some(certs::APP_EXPIRED_KEY_PEM.into()),
+        secret_text: None,
+        secret_end: None,
+    });
+
+    // 2. Secret expiring in 10 days.
+    let (obj_id, app_id, sp) = add_app(
+        dir,
+        json!({"displayName": "Contoso Archiver", "description": "M365 archiver (secret expires in 10 days)"}),
+        now - 355 * DAY,
+        true,
+    );
+    let app = dir.applications.get_mut(&obj_id).expect("app");
+    let cred = applications::add_password(
+        app,
+        Some("archiver secret"),
+        now - 355 * DAY,
+        now + 10 * DAY,
+    );
+    assign_graph_role(dir, &sp, "Application.Read.All", now);
+    assign_azure(
+        dir,
+        &sp,
+        "ServicePrincipal",
+        PRODUCTION,
+        CONTRIBUTOR,
+        now - 300 * DAY,
+    );
+    dir.seed.service_apps.push(ServiceAppInfo {
+        scenario: "expiring-secret".into(),
+        display_name: "Contoso Archiver".into(),
+        app_id,
+        object_id: obj_id,
+        service_principal_id: sp,
+        thumbprint: None,
+        certificate_end: None,
+        private_key_pem: None,
+        secret_text: cred["secretText"].as_str().map(str::to_string),
+        secret_end: cred["endDateTime"].as_str().map(str::to_string),
+    });
+
+    // 3. Valid certificate, Contributor but missing Key Vault Crypto User and Storage Queue Data Contributor.
+    let key = certs::private_key(certs::APP_ROLES_KEY_PEM);
+    let der = certs::self_signed(
+        &key,
+        "Contoso Restore",
+        now - 30 * DAY,
+        now + 335 * DAY,
+        103,
+    );
+    let info = certs::parse_certificate(&der).expect("cert");
+    let (obj_id, app_id, sp) = add_app(
+        dir,
+        json!({"displayName": "Contoso Restore", "description": "Restore service (missing Azure roles)", "keyCredentials": [cert_credential(&der, &info)]}),
+        now - 30 * DAY,
+        true,
+    );
+    assign_azure(
+        dir,
+        &sp,
+        "ServicePrincipal",
+        PRODUCTION,
+        CONTRIBUTOR,
+        now - 30 * DAY,
+    );
+    dir.seed.service_apps.push(ServiceAppInfo {
+        scenario: "missing-roles".into(),
+        display_name: "Contoso Restore".into(),
+        app_id,
+        object_id: obj_id,
+        service_principal_id: sp,
+        thumbprint: Some(info.thumbprint_hex()),
+        certificate_end: Some(crate::clock::iso(info.not_after)),
+        private_key_pem: Some(certs::APP_ROLES_KEY_PEM.into()),
+        secret_text: None,
+        secret_end: None,
+    });
+}
+
+fn large(dir: &mut Directory, n: usize, now: i64) {
+    // A small pool of certificates with spread-out expiry keeps seeding fast.
+    let key = certs::private_key(certs::TEST_CLIENT_KEY_PEM);
+    let pool: Vec<(Vec<u8>, CertInfo)> = (0..16)
+        .map(|i| {
+            let end = now + (i as i64 * 30 - 120) * DAY;
+            let der =
+                certs::self_signed(&key, &format!("Bulk {i}"), end - 365 * DAY, end, 1000 + i);
+            let info = certs::parse_certificate(&der).expect("cert");
+            (der, info)
+        })
+        .collect();
+    for i in 0..n {
+        let (der, info) = &pool[i % pool.len()];
+        let mut app = applications::new_application(
+            dir,
+            obj(json!({"displayName": format!("Bulk app {i:05}"), "keyCredentials": [cert_credential(der, info)]})),
+            now - 400 * DAY,
+        )
+        .expect("bulk app");
+        let end = now + ((i % 37) as i64 * 20 - 200) * DAY;
+        applications::add_password(&mut app, Some("bulk secret"), end - 365 * DAY, end);
+        let id = str_field(&app.body, "id").to_string();
+        dir.applications.insert(id, app);
+    }
+}
+
+/// Builds the state for a seed spec at time `now`.
+pub fn build(spec: &str, now: i64) -> Result<Directory, String> {
+    let mut dir = base(now);
+    match spec {
+        "empty" => {}
+        "demo" => service_apps(&mut dir, now),
+        s if s.starts_with("large:") => {
+            let n: usize = s[6..]
+                .parse()
+                .map_err(|_| format!("invalid seed '{s}': expected large:N"))?;
+            service_apps(&mut dir, now);
+            large(&mut dir, n, now);
+        }
+        other => {
+            return Err(format!(
+                "unknown seed '{other}': expected demo, empty or large:N"
+            ));
+        }
+    }
+    dir.seed.seed = spec.to_string();
+    Ok(dir)
+}

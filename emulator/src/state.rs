@@ -1,0 +1,165 @@
+//! The tenant's persistent state: directory objects, Azure subscriptions and
+//! role assignments. Graph objects are kept as their JSON bodies (Graph's own
+//! property names) next to the few things Graph never shows (secret values,
+//! creation time for the replication delay).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct Directory {
+    pub tenant: Tenant,
+    pub users: Vec<User>,
+    /// Applications by object ID.
+    pub applications: BTreeMap<String, Application>,
+    /// Service principals by object ID.
+    pub service_principals: BTreeMap<String, ServicePrincipal>,
+    pub app_role_assignments: Vec<Value>,
+    pub oauth2_permission_grants: Vec<Value>,
+    pub subscriptions: Vec<Subscription>,
+    /// Custom Azure role definitions (ARM JSON).
+    pub custom_roles: Vec<Value>,
+    pub role_assignments: Vec<RoleAssignment>,
+    /// What the seed made, for `GET /_emulator/seed`.
+    pub seed: SeedInfo,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Tenant {
+    pub id: String,
+    pub domain: String,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: String,
+    pub user_principal_name: String,
+    pub display_name: String,
+    pub password: String,
+    /// Directory role template IDs.
+    pub directory_roles: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Application {
+    pub body: Map<String, Value>,
+    pub created: i64,
+    pub secrets: Vec<Secret>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Secret {
+    pub key_id: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServicePrincipal {
+    pub body: Map<String, Value>,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    pub subscription_id: String,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoleAssignment {
+    pub name: String,
+    pub scope: String,
+    pub role_definition_id: String,
+    pub principal_id: String,
+    pub principal_type: String,
+    pub created: i64,
+    pub created_by: String,
+}
+
+/// Description of the seeded tenant (the JSON of `GET /_emulator/seed`).
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedInfo {
+    pub seed: String,
+    pub password: String,
+    pub client_id: String,
+    pub redirect_uris: Vec<String>,
+    pub service_apps: Vec<ServiceAppInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceAppInfo {
+    /// `expired-certificate`, `expiring-secret` or `missing-roles`.
+    pub scenario: String,
+    pub display_name: String,
+    pub app_id: String,
+    pub object_id: String,
+    pub service_principal_id: String,
+    pub thumbprint: Option<String>,
+    pub certificate_end: Option<String>,
+    /// The certificate's private key (PKCS#8 PEM): demo material only.
+    pub private_key_pem: Option<String>,
+    pub secret_text: Option<String>,
+    pub secret_end: Option<String>,
+}
+
+pub fn str_field<'a>(body: &'a Map<String, Value>, key: &str) -> &'a str {
+    body.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+impl Directory {
+    pub fn user(&self, id_or_upn: &str) -> Option<&User> {
+        self.users.iter().find(|u| {
+            u.id.eq_ignore_ascii_case(id_or_upn)
+                || u.user_principal_name.eq_ignore_ascii_case(id_or_upn)
+        })
+    }
+
+    pub fn app_by_app_id(&self, app_id: &str) -> Option<&Application> {
+        self.applications
+            .values()
+            .find(|a| str_field(&a.body, "appId").eq_ignore_ascii_case(app_id))
+    }
+
+    pub fn app_object_id_by_app_id(&self, app_id: &str) -> Option<String> {
+        self.app_by_app_id(app_id)
+            .map(|a| str_field(&a.body, "id").to_string())
+    }
+
+    pub fn sp_by_app_id(&self, app_id: &str) -> Option<&ServicePrincipal> {
+        self.service_principals
+            .values()
+            .find(|s| str_field(&s.body, "appId").eq_ignore_ascii_case(app_id))
+    }
+
+    /// Creation time of a user (never young: seeded) or service principal.
+    pub fn principal_created(&self, object_id: &str) -> Option<(i64, &'static str)> {
+        if self
+            .users
+            .iter()
+            .any(|u| u.id.eq_ignore_ascii_case(object_id))
+        {
+            return Some((0, "User"));
+        }
+        self.service_principals
+            .get(object_id)
+            .map(|s| (s.created, "ServicePrincipal"))
+    }
+
+    pub fn principal_display_name(&self, object_id: &str) -> String {
+        if let Some(u) = self.user(object_id) {
+            return u.display_name.clone();
+        }
+        self.service_principals
+            .get(object_id)
+            .map(|s| str_field(&s.body, "displayName").to_string())
+            .unwrap_or_default()
+    }
+}
