@@ -194,6 +194,34 @@ pub fn consented_scopes(
     scopes
 }
 
+/// AADSTS70011 for a permission the resource does not expose.
+pub fn check_known_scopes(dir: &Directory, req: &ScopeRequest) -> Result<(), TokenError> {
+    let known: Vec<String> = dir
+        .sp_by_app_id(req.resource.app_id())
+        .and_then(|sp| sp.body.get("oauth2PermissionScopes"))
+        .and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .filter_map(|s| s.get("value").and_then(Value::as_str))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    for p in &req.permissions {
+        if !known.iter().any(|k| k.eq_ignore_ascii_case(p)) {
+            return Err(TokenError::new(
+                400,
+                "invalid_scope",
+                70011,
+                format!(
+                    "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope {p} is not valid."
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Requested permissions that are not consented yet.
 pub fn unconsented(
     dir: &Directory,
@@ -242,6 +270,7 @@ pub fn issue_delegated(
 ) -> Result<Value, TokenError> {
     let now = emu.clock.now();
     let client_id = str_field(&d.app.body, "appId").to_string();
+    check_known_scopes(dir, d.req)?;
     if !unconsented(dir, &client_id, &d.user.id, d.req).is_empty() {
         return Err(no_consent(d.app));
     }
