@@ -760,3 +760,26 @@ async fn token_endpoint_preflight_is_answered_with_cors() {
     );
     env.emu.stop().await;
 }
+
+#[tokio::test]
+async fn userinfo_and_logout() {
+    let env = env().await;
+    let token = env.graph_token("appadmin").await;
+    let (s, info) = env
+        .get(&format!("{}/oidc/userinfo", env.emu.graph_url), &token)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(info["sub"], env.user_id("appadmin").as_str());
+    assert_eq!(info["email"], env.upn("appadmin").as_str());
+    let logout = format!("{}/{}/oauth2/v2.0/logout", env.emu.login_url, env.tenant());
+    let r = env
+        .http
+        .get(&logout)
+        .query(&[("post_logout_redirect_uri", "http://localhost:8080/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(r.headers()["location"], "http://localhost:8080/");
+    env.emu.stop().await;
+}

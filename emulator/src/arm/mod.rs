@@ -97,6 +97,13 @@ pub fn caller(emu: &Shared, headers: &HeaderMap) -> Result<AccessClaims, ArmErro
             ),
         ));
     }
+    if !claims.is_app() && !claims.has_scope(&["user_impersonation"]) {
+        return Err(ArmError::new(
+            401,
+            "InvalidAuthenticationToken",
+            "The access token is invalid: it does not carry the 'user_impersonation' scope.",
+        ));
+    }
     let now = emu.clock.now();
     if claims.exp <= now {
         return Err(ArmError::new(

@@ -311,7 +311,37 @@ fn route(
 }
 
 pub fn router() -> Router<Shared> {
-    Router::new().route("/graph/v1.0/{*rest}", axum::routing::any(dispatch))
+    Router::new()
+        .route("/graph/v1.0/{*rest}", axum::routing::any(dispatch))
+        .route("/graph/oidc/userinfo", axum::routing::get(userinfo))
+}
+
+// https://learn.microsoft.com/en-us/entra/identity-platform/userinfo
+async fn userinfo(State(emu): State<Shared>, headers: HeaderMap) -> Response {
+    let claims = match caller(&emu, &headers) {
+        Ok(c) if !c.is_app() => c,
+        Ok(_) => {
+            return GraphError::new(
+                400,
+                "BadRequest",
+                "/oidc/userinfo is only valid with delegated authentication flow.",
+            )
+            .into_response();
+        }
+        Err(e) => return e.into_response(),
+    };
+    let dir = crate::lock(&emu.dir);
+    match dir.user(&claims.oid) {
+        Some(u) => Json(json!({
+            "sub": u.id,
+            "name": u.display_name,
+            "given_name": u.display_name.split(' ').next(),
+            "family_name": u.display_name.split(' ').nth(1),
+            "email": u.user_principal_name,
+        }))
+        .into_response(),
+        None => GraphError::not_found(&claims.oid).into_response(),
+    }
 }
 
 /// `@odata.context` for a collection or entity.

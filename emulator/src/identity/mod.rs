@@ -140,6 +140,7 @@ pub fn router() -> Router<Shared> {
             "/login/device",
             get(authorize::device_page).post(authorize::device_post),
         )
+        .route("/login/{tenant}/oauth2/v2.0/logout", get(logout))
 }
 
 // https://learn.microsoft.com/en-us/entra/identity-platform/v2-protocols-oidc#find-your-apps-openid-configuration-document-uri
@@ -167,7 +168,6 @@ async fn openid_configuration(State(emu): State<Shared>, Path(tenant): Path<Stri
         "frontchannel_logout_supported": true,
         "end_session_endpoint": format!("{base}/oauth2/v2.0/logout"),
         "claims_supported": ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
-        "kerberos_endpoint": format!("{base}/kerberos"),
         "tenant_region_scope": "EU",
         "cloud_instance_name": "microsoftonline.com",
         "cloud_graph_host_name": "graph.windows.net",
@@ -195,6 +195,23 @@ async fn keys(State(emu): State<Shared>, Path(tenant): Path<String>) -> Response
         "issuer": issuer_v2(&emu, &t.id),
     }]}))
     .into_response()
+}
+
+// https://learn.microsoft.com/en-us/entra/identity-platform/v2-protocols-oidc#send-a-sign-out-request
+async fn logout(
+    axum::extract::Query(p): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    match p.get("post_logout_redirect_uri") {
+        Some(uri) => (
+            StatusCode::FOUND,
+            [(axum::http::header::LOCATION, uri.clone())],
+        )
+            .into_response(),
+        None => axum::response::Html(
+            "<!doctype html><html><body><h1>You signed out of your account</h1></body></html>",
+        )
+        .into_response(),
+    }
 }
 
 /// `{"error": ...}` page text for the browser-facing endpoints.
