@@ -13,6 +13,7 @@ pub mod faults;
 pub mod graph;
 pub mod http;
 pub mod identity;
+pub mod ids;
 pub mod known;
 pub mod seed;
 pub mod state;

@@ -54,7 +54,7 @@ fn add_app(dir: &mut Directory, body: Value, now: i64, with_sp: bool) -> (String
 fn assign_graph_role(dir: &mut Directory, sp: &str, role: &str, now: i64) {
     let graph = graph_sp_id(dir);
     dir.app_role_assignments.push(json!({
-        "id": uuid::Uuid::new_v4().to_string(),
+        "id": crate::ids::new_id(),
         "appRoleId": known::graph_role_id(role).expect("known role"),
         "createdDateTime": crate::clock::iso(now),
         "deletedDateTime": null,
@@ -68,7 +68,7 @@ fn assign_graph_role(dir: &mut Directory, sp: &str, role: &str, now: i64) {
 
 fn assign_azure(dir: &mut Directory, principal: &str, kind: &str, sub: &str, role: &str, now: i64) {
     dir.role_assignments.push(RoleAssignment {
-        name: uuid::Uuid::new_v4().to_string(),
+        name: crate::ids::new_id(),
         scope: format!("/subscriptions/{sub}"),
         role_definition_id: role.to_string(),
         principal_id: principal.to_string(),
@@ -175,7 +175,7 @@ fn base(now: i64) -> Directory {
         (arm_sp, "user_impersonation".to_string()),
     ] {
         dir.oauth2_permission_grants.push(json!({
-            "id": uuid::Uuid::new_v4().to_string(),
+            "id": crate::ids::new_id(),
             "clientId": client_sp, "consentType": "AllPrincipals", "principalId": null, "resourceId": resource, "scope": scope,
         }));
     }
@@ -331,6 +331,10 @@ fn large(dir: &mut Directory, n: usize, now: i64) {
 
 /// Builds the state for a seed spec at time `now`.
 pub fn build(spec: &str, now: i64) -> Result<Directory, String> {
+    crate::ids::deterministic(0x00c0_1750, || build_inner(spec, now))
+}
+
+fn build_inner(spec: &str, now: i64) -> Result<Directory, String> {
     let mut dir = base(now);
     match spec {
         "empty" => {}

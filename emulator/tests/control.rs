@@ -65,6 +65,20 @@ async fn seed_describes_the_demo_tenant() {
         s["microsoft"]["graphAppId"],
         "00000003-0000-0000-c000-000000000000"
     );
+    // The same IDs and demo secret on every start.
+    let again = env_with("demo", "").await;
+    for (a, b) in again.seed["serviceApps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(s["serviceApps"].as_array().unwrap())
+    {
+        for k in ["appId", "objectId", "servicePrincipalId", "secretText"] {
+            assert_eq!(a[k], b[k], "{k}");
+        }
+    }
+    assert_eq!(again.seed["microsoft"], s["microsoft"]);
+    again.emu.stop().await;
     env.emu.stop().await;
 }
 

@@ -6,7 +6,6 @@
 use axum::body::Bytes;
 use axum::http::Uri;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use rand::Rng;
 use serde_json::{Map, Value, json};
 
 use super::odata::{self, Query};
@@ -86,7 +85,7 @@ pub fn key_credential(input: &Value, existing: &[Value]) -> Result<Value, GraphE
         "displayName": obj.get("displayName").cloned().filter(|v| !v.is_null()).unwrap_or_else(|| Value::String(info.subject.clone())),
         "endDateTime": clock::iso(end),
         "key": key_b64,
-        "keyId": key_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        "keyId": key_id.unwrap_or_else(|| crate::ids::new_id()),
         "startDateTime": clock::iso(start),
         "type": "AsymmetricX509Cert",
         "usage": usage,
@@ -218,8 +217,8 @@ pub fn new_application(
         return Err(bad_property("displayName", ""));
     }
     let mut body: Map<String, Value> = serde_json::from_value(json!({
-        "id": uuid::Uuid::new_v4().to_string(),
-        "appId": uuid::Uuid::new_v4().to_string(),
+        "id": crate::ids::new_id(),
+        "appId": crate::ids::new_id(),
         "createdDateTime": clock::iso(now),
         "deletedDateTime": null,
         "description": null,
@@ -249,12 +248,11 @@ pub fn new_application(
 
 fn secret_text() -> String {
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
-    let mut rng = rand::thread_rng();
     let mut s: String = (0..3)
-        .map(|_| CHARS[rng.gen_range(0..62)] as char)
+        .map(|_| CHARS[crate::ids::index(62)] as char)
         .collect();
     s.push_str("8Q~");
-    s.extend((0..34).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char));
+    s.extend((0..34).map(|_| CHARS[crate::ids::index(CHARS.len())] as char));
     s
 }
 
@@ -266,7 +264,7 @@ pub fn add_password(
     end: i64,
 ) -> Value {
     let text = secret_text();
-    let key_id = uuid::Uuid::new_v4().to_string();
+    let key_id = crate::ids::new_id();
     let cred = json!({
         "customKeyIdentifier": null,
         "displayName": display_name,

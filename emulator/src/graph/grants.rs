@@ -123,7 +123,7 @@ pub fn route_assignments(
                 ));
             }
             let assignment = json!({
-                "id": uuid::Uuid::new_v4().to_string(),
+                "id": crate::ids::new_id(),
                 "appRoleId": app_role_id,
                 "createdDateTime": clock::iso(emu.clock.now()),
                 "deletedDateTime": null,
@@ -272,7 +272,7 @@ pub fn route_grants(
                 ));
             }
             let grant = json!({
-                "id": uuid::Uuid::new_v4().to_string(),
+                "id": crate::ids::new_id(),
                 "clientId": client,
                 "consentType": consent_type,
                 "principalId": if principal.is_empty() { Value::Null } else { Value::String(principal) },

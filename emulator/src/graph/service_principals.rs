@@ -29,7 +29,7 @@ pub fn new_from_app(dir: &Directory, app: &Application, now: i64) -> ServicePrin
         }
     }
     let body = json!({
-        "id": uuid::Uuid::new_v4().to_string(),
+        "id": crate::ids::new_id(),
         "accountEnabled": true,
         "appDisplayName": b.get("displayName"),
         "appDescription": b.get("description"),
@@ -58,7 +58,7 @@ pub fn new_from_app(dir: &Directory, app: &Application, now: i64) -> ServicePrin
 /// A first-party (Microsoft) service principal from its well-known body.
 pub fn first_party(body: Value, now: i64) -> ServicePrincipal {
     let mut m: Map<String, Value> = serde_json::from_value(body).expect("object");
-    m.insert("id".into(), Value::String(uuid::Uuid::new_v4().to_string()));
+    m.insert("id".into(), Value::String(crate::ids::new_id()));
     m.insert("accountEnabled".into(), Value::Bool(true));
     m.insert(
         "servicePrincipalType".into(),

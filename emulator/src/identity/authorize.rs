@@ -225,7 +225,7 @@ fn consent(
             g["scope"] = Value::String(have.join(" "));
         }
         None => dir.oauth2_permission_grants.push(json!({
-            "id": uuid::Uuid::new_v4().to_string(),
+            "id": crate::ids::new_id(),
             "clientId": client_sp,
             "consentType": consent_type,
             "principalId": if admin { Value::Null } else { Value::String(user_id.to_string()) },
