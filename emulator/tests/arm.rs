@@ -53,6 +53,17 @@ async fn subscriptions_list_with_next_link_and_api_version() {
         (StatusCode::OK, Some(sub.as_str()))
     );
 
+    let (s, e) = env
+        .get(
+            &env.arm(&format!(
+                "subscriptions/{}?api-version=2022-12-01",
+                uuid::Uuid::new_v4()
+            )),
+            &admin,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_arm_error(&e, "SubscriptionNotFound");
     let (s, e) = env.get(&env.arm("subscriptions"), &admin).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_arm_error(&e, "MissingApiVersionParameter");

@@ -508,6 +508,43 @@ async fn service_principals_grants_and_assignments() {
         .await;
     assert_eq!(list["value"], json!([]));
 
+    // Deleting the application deletes its service principal.
+    let (_, other) = env
+        .post(
+            &env.graph("applications"),
+            &admin,
+            json!({"displayName": "Cascade"}),
+        )
+        .await;
+    let (_, other_sp) = env
+        .post(
+            &env.graph("servicePrincipals"),
+            &admin,
+            json!({"appId": other["appId"]}),
+        )
+        .await;
+    assert_eq!(
+        env.delete(
+            &env.graph(&format!("applications/{}", other["id"].as_str().unwrap())),
+            &admin
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        env.get(
+            &env.graph(&format!(
+                "servicePrincipals/{}",
+                other_sp["id"].as_str().unwrap()
+            )),
+            &admin
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+
     assert_eq!(
         env.delete(&env.graph(&format!("servicePrincipals/{sp_id}")), &admin)
             .await

@@ -783,3 +783,106 @@ async fn userinfo_and_logout() {
     assert_eq!(r.headers()["location"], "http://localhost:8080/");
     env.emu.stop().await;
 }
+
+#[tokio::test]
+async fn confidential_client_rules_and_missing_service_principal() {
+    let env = env().await;
+    // ROPC with a confidential (non-public) client and no credential.
+    let restore = env.service_app("missing-roles");
+    let upn = env.upn("admin");
+    let (s, e) = split(
+        env.token_form(&[
+            ("grant_type", "password"),
+            ("client_id", restore["appId"].as_str().unwrap()),
+            ("username", &upn),
+            ("password", "Demo-Passw0rd!"),
+            ("scope", "User.Read"),
+        ])
+        .await,
+    )
+    .await;
+    assert_eq!((s, aadsts(&e)), (StatusCode::UNAUTHORIZED, 7000218));
+    // An application without a service principal cannot get app-only tokens.
+    let admin = env.graph_token("admin").await;
+    let (_, app) = env
+        .post(
+            &env.graph("applications"),
+            &admin,
+            serde_json::json!({"displayName": "No SP"}),
+        )
+        .await;
+    let (_, cred) = env
+        .post(
+            &env.graph(&format!(
+                "applications/{}/addPassword",
+                app["id"].as_str().unwrap()
+            )),
+            &admin,
+            serde_json::json!({}),
+        )
+        .await;
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", app["appId"].as_str().unwrap()),
+        ("scope", "https://graph.microsoft.com/.default"),
+        ("client_secret", cred["secretText"].as_str().unwrap()),
+    ];
+    let (s, e) = split(env.token_form(&form).await).await;
+    assert_eq!((s, aadsts(&e)), (StatusCode::BAD_REQUEST, 7000229));
+    // Unsupported grant and missing grant_type.
+    assert_eq!(
+        aadsts(
+            &split(
+                env.token_form(&[
+                    ("grant_type", "magic"),
+                    ("client_id", env.client_id().as_str())
+                ])
+                .await
+            )
+            .await
+            .1
+        ),
+        70003
+    );
+    assert_eq!(
+        aadsts(&split(env.token_form(&[("client_id", "x")]).await).await.1),
+        900144
+    );
+    env.emu.stop().await;
+}
+
+#[tokio::test]
+async fn new_application_is_unknown_to_the_token_endpoint_until_replicated() {
+    let env = env_with("demo", "replication=10s").await;
+    let admin = env.graph_token("admin").await;
+    let (_, app) = env
+        .post(
+            &env.graph("applications"),
+            &admin,
+            serde_json::json!({"displayName": "Young"}),
+        )
+        .await;
+    let app_id = app["appId"].as_str().unwrap();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", app_id),
+        ("scope", "https://graph.microsoft.com/.default"),
+        ("client_secret", "x"),
+    ];
+    assert_eq!(aadsts(&split(env.token_form(&form).await).await.1), 700016);
+    env.advance(11).await;
+    assert_eq!(aadsts(&split(env.token_form(&form).await).await.1), 7000215);
+    env.emu.stop().await;
+}
+
+#[tokio::test]
+async fn latency_is_added_to_token_and_api_responses() {
+    let env = env_with("demo", "latency=300ms").await;
+    let started = std::time::Instant::now();
+    let token = env.graph_token("admin").await;
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    assert_eq!(env.get(&env.graph("me"), &token).await.0, StatusCode::OK);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    env.emu.stop().await;
+}

@@ -348,3 +348,74 @@ async fn userinfo(State(emu): State<Shared>, headers: HeaderMap) -> Response {
 pub fn context(emu: &Shared, what: &str) -> String {
     format!("{}/v1.0/$metadata#{what}", emu.graph_url())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::known::*;
+
+    fn user(roles: &[&str], scp: &str) -> AccessClaims {
+        AccessClaims {
+            aud: GRAPH_RESOURCE.into(),
+            iss: String::new(),
+            iat: 0,
+            nbf: 0,
+            exp: 0,
+            tid: String::new(),
+            oid: String::new(),
+            sub: String::new(),
+            appid: String::new(),
+            idtyp: "user".into(),
+            ver: "1.0".into(),
+            uti: String::new(),
+            upn: None,
+            name: None,
+            scp: Some(scp.into()),
+            roles: Vec::new(),
+            wids: roles.iter().map(|r| r.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn directory_roles_gate_operations_as_in_entra() {
+        let scp = "Application.ReadWrite.All AppRoleAssignment.ReadWrite.All DelegatedPermissionGrant.ReadWrite.All";
+        for role in [GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR] {
+            let c = user(&[role], scp);
+            for need in [
+                Need::ReadApps,
+                Need::WriteApps,
+                Need::AssignAppRole { to_graph: true },
+                Need::WriteGrants,
+            ] {
+                assert!(authorize(&c, need).is_ok(), "{role} {need:?}");
+            }
+        }
+        for role in [APPLICATION_ADMINISTRATOR, CLOUD_APPLICATION_ADMINISTRATOR] {
+            let c = user(&[role], scp);
+            assert!(authorize(&c, Need::WriteApps).is_ok());
+            assert!(authorize(&c, Need::WriteGrants).is_ok());
+            assert!(authorize(&c, Need::AssignAppRole { to_graph: false }).is_ok());
+            assert_eq!(
+                authorize(&c, Need::AssignAppRole { to_graph: true })
+                    .unwrap_err()
+                    .code,
+                "Authorization_RequestDenied"
+            );
+        }
+        let plain = user(&[], scp);
+        assert!(authorize(&plain, Need::ReadApps).is_ok());
+        assert!(authorize(&plain, Need::WriteApps).is_err());
+        // The scope must be in the token too.
+        assert!(authorize(&user(&[GLOBAL_ADMINISTRATOR], "User.Read"), Need::WriteApps).is_err());
+        // App-only: roles decide.
+        let mut app = user(&[], "");
+        app.idtyp = "app".into();
+        app.scp = None;
+        assert!(authorize(&app, Need::ReadApps).is_err());
+        app.roles = vec!["Application.ReadWrite.All".into()];
+        assert!(authorize(&app, Need::WriteApps).is_ok());
+        assert!(authorize(&app, Need::AssignAppRole { to_graph: true }).is_err());
+        app.roles.push("AppRoleAssignment.ReadWrite.All".into());
+        assert!(authorize(&app, Need::AssignAppRole { to_graph: true }).is_ok());
+    }
+}
