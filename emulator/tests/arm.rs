@@ -257,6 +257,18 @@ async fn role_assignments_put_conflict_principal_not_found_delete_and_authorizat
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert_arm_error(&e, "RoleAssignmentExists");
+    // The application's object ID instead of its service principal's: Azure's classic mistake.
+    let wrong =
+        json!({"properties": {"roleDefinitionId": kv_user, "principalId": missing["objectId"]}});
+    let (s, e) = env
+        .put(
+            &format!("{base}/{}?{API}", uuid::Uuid::new_v4()),
+            &admin,
+            wrong,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_arm_error(&e, "PrincipalTypeNotSupported");
     let (s, got) = env.get(&format!("{base}/{name}?{API}"), &admin).await;
     assert_eq!(
         (s, got["name"].as_str()),

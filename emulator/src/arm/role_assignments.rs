@@ -186,6 +186,13 @@ pub fn route(
             let principal = props["principalId"].as_str().unwrap_or("").to_string();
             let declared = props["principalType"].as_str().map(str::to_string);
             let replication = lock(&emu.faults).config.replication_ms as i64;
+            if dir.applications.contains_key(&principal) {
+                return Err(ArmError::new(
+                    400,
+                    "PrincipalTypeNotSupported",
+                    "Principals of type Application cannot validly be used in role assignments.",
+                ));
+            }
             let principal_type = match dir.principal_created(&principal) {
                 Some((created, kind)) => {
                     let replicated = created * 1000 + replication <= emu.clock.now_ms();
