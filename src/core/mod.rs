@@ -3,6 +3,7 @@
 
 pub mod thumbprint;
 pub mod time;
+pub mod certificate;
 pub mod validate;
 pub mod aadsts;
 pub mod jwt;

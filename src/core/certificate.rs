@@ -1,0 +1,683 @@
+//! X.509 certificates: parse any certificate (DER or PEM) into the facts the
+//! wizards show, and check them for problems worth a warning.
+
+use const_oid::ObjectIdentifier;
+use const_oid::db::{DB, rfc5912};
+use der::asn1::{BmpString, Ia5StringRef, PrintableStringRef, TeletexStringRef, Utf8StringRef};
+use der::referenced::OwnedToRef;
+use der::{Decode, Encode, Tag, Tagged};
+use serde::Serialize;
+use x509_cert::name::Name;
+
+use crate::core::thumbprint::{hex_upper, sha1_hex, sha256_hex};
+use crate::core::time::{DAY, UnixTime};
+
+/// A DER-encoded X.509 certificate that is known to parse.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Certificate {
+    der: Vec<u8>,
+}
+
+impl core::fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Certificate")
+            .field("sha1", &sha1_hex(&self.der))
+            .finish()
+    }
+}
+
+/// What kind of public key a certificate (or a PFX private key) holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum KeyKind {
+    Rsa {
+        bits: usize,
+    },
+    /// `curve` is the NIST name when there is one ("P-256"), else the
+    /// SEC name or the dotted OID.
+    Ec {
+        curve: String,
+    },
+    Other {
+        algorithm: String,
+    },
+}
+
+impl core::fmt::Display for KeyKind {
+    /// "RSA-2048", "EC-P-256", or the algorithm's name.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            KeyKind::Rsa { bits } => write!(f, "RSA-{bits}"),
+            KeyKind::Ec { curve } => write!(f, "EC-{curve}"),
+            KeyKind::Other { algorithm } => f.write_str(algorithm),
+        }
+    }
+}
+
+/// The facts about a certificate that the wizards display and check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CertificateInfo {
+    /// RFC 4514 string (most specific RDN first), e.g. `CN=backup,O=Contoso`.
+    pub subject: String,
+    pub subject_cn: Option<String>,
+    pub issuer: String,
+    pub issuer_cn: Option<String>,
+    /// Upper-case hex of the serial number, without sign padding.
+    pub serial_hex: String,
+    pub not_before: UnixTime,
+    pub not_after: UnixTime,
+    pub key: KeyKind,
+    /// E.g. "sha256WithRSAEncryption", "ecdsa-with-SHA256".
+    pub signature_algorithm: String,
+    /// SHA-1 thumbprint (upper-case hex), as the Entra portal shows it.
+    pub sha1: String,
+    pub sha256: String,
+    /// Issuer equals subject and (for RSA) the signature verifies with the
+    /// certificate's own key.
+    pub self_signed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertificateError {
+    #[error(
+        "This is a PEM private key, not a certificate. Choose the certificate file (.cer/.crt/.pem), or a PFX (.pfx/.p12) that holds both."
+    )]
+    PemPrivateKey,
+    #[error("This is not an X.509 certificate: {0}. Choose a .cer, .crt or .pem certificate file.")]
+    NotACertificate(String),
+    #[error("The certificate could not be created: {0}")]
+    Build(String),
+}
+
+impl CertificateError {
+    /// A stable machine-readable name for the error.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CertificateError::PemPrivateKey => "pem_private_key",
+            CertificateError::NotACertificate(_) => "not_certificate",
+            CertificateError::Build(_) => "build_failed",
+        }
+    }
+}
+
+impl Certificate {
+    /// Wraps DER bytes after checking that they decode as a certificate.
+    pub fn from_der(der: &[u8]) -> Result<Self, CertificateError> {
+        x509_cert::Certificate::from_der(der)
+            .map_err(|e| CertificateError::NotACertificate(e.to_string()))?;
+        Ok(Self { der: der.to_vec() })
+    }
+
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    pub fn into_der(self) -> Vec<u8> {
+        self.der
+    }
+
+    pub fn to_pem(&self) -> String {
+        der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &self.der)
+            .expect("PEM encoding of an in-memory DER buffer cannot fail")
+    }
+
+    /// SHA-1 thumbprint, upper-case hex.
+    pub fn sha1_hex(&self) -> String {
+        sha1_hex(&self.der)
+    }
+
+    pub(crate) fn x509(&self) -> x509_cert::Certificate {
+        x509_cert::Certificate::from_der(&self.der).expect("checked at construction")
+    }
+
+    /// The certificate's SubjectPublicKeyInfo, DER-encoded.
+    pub fn public_key_der(&self) -> Vec<u8> {
+        self.x509()
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .expect("re-encoding a decoded SPKI cannot fail")
+    }
+
+    pub fn info(&self) -> Result<CertificateInfo, CertificateError> {
+        let cert = self.x509();
+        let tbs = &cert.tbs_certificate;
+        let spki = &tbs.subject_public_key_info;
+        let key = key_kind_of_spki(
+            spki.algorithm.oid,
+            spki.algorithm.parameters.as_ref(),
+            spki.subject_public_key.raw_bytes(),
+        );
+        let self_signed = tbs.issuer == tbs.subject && verifies_with_own_key(&cert);
+        Ok(CertificateInfo {
+            subject: tbs.subject.to_string(),
+            subject_cn: common_name(&tbs.subject),
+            issuer: tbs.issuer.to_string(),
+            issuer_cn: common_name(&tbs.issuer),
+            serial_hex: serial_hex(tbs.serial_number.as_bytes()),
+            not_before: UnixTime(tbs.validity.not_before.to_unix_duration().as_secs()),
+            not_after: UnixTime(tbs.validity.not_after.to_unix_duration().as_secs()),
+            key,
+            signature_algorithm: algorithm_name(&cert.signature_algorithm.oid),
+            sha1: sha1_hex(&self.der),
+            sha256: sha256_hex(&self.der),
+            self_signed,
+        })
+    }
+}
+
+/// Reads one X.509 certificate, DER or PEM (the first one of a PEM bundle).
+pub fn parse(input: &[u8]) -> Result<Certificate, CertificateError> {
+    let trimmed = trim_ascii_start(input);
+    if trimmed.starts_with(b"-----BEGIN") {
+        let text = core::str::from_utf8(trimmed)
+            .map_err(|_| CertificateError::NotACertificate("the PEM text is not UTF-8".into()))?;
+        return parse_pem_first(text);
+    }
+    Certificate::from_der(input)
+}
+
+/// Every certificate of a PEM bundle, in order.
+pub fn parse_pem_all(text: &str) -> Result<Vec<Certificate>, CertificateError> {
+    let mut out = Vec::new();
+    for block in pem_blocks(text) {
+        let (label, der) = der::pem::decode_vec(block.as_bytes())
+            .map_err(|e| CertificateError::NotACertificate(format!("bad PEM: {e}")))?;
+        if matches!(
+            label,
+            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE"
+        ) {
+            out.push(Certificate::from_der(&der)?);
+        }
+    }
+    Ok(out)
+}
+
+fn parse_pem_first(text: &str) -> Result<Certificate, CertificateError> {
+    let mut saw_key = false;
+    for block in pem_blocks(text) {
+        let label = block
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("-----BEGIN "))
+            .and_then(|l| l.trim_end().strip_suffix("-----"))
+            .unwrap_or("");
+        if label.contains("PRIVATE KEY") {
+            saw_key = true;
+            continue;
+        }
+        if matches!(
+            label,
+            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE"
+        ) {
+            let (_, der) = der::pem::decode_vec(block.as_bytes())
+                .map_err(|e| CertificateError::NotACertificate(format!("bad PEM: {e}")))?;
+            return Certificate::from_der(&der);
+        }
+    }
+    if saw_key {
+        Err(CertificateError::PemPrivateKey)
+    } else {
+        Err(CertificateError::NotACertificate(
+            "no CERTIFICATE block in the PEM text".into(),
+        ))
+    }
+}
+
+/// Splits PEM text into `-----BEGIN … -----END …-----` blocks.
+pub(crate) fn pem_blocks(text: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.starts_with("-----BEGIN ") {
+            current = Some(String::new());
+        }
+        if let Some(block) = current.as_mut() {
+            block.push_str(line);
+            block.push('\n');
+            if line.starts_with("-----END ") {
+                blocks.extend(current.take());
+            }
+        }
+    }
+    blocks
+}
+
+fn trim_ascii_start(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    // A UTF-8 byte-order mark before PEM text.
+    let rest = &b[start..];
+    rest.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(rest)
+}
+
+fn serial_hex(bytes: &[u8]) -> String {
+    let first = bytes
+        .iter()
+        .position(|b| *b != 0)
+        .unwrap_or(bytes.len().saturating_sub(1));
+    hex_upper(&bytes[first..])
+}
+
+/// The value of the last CN attribute of a name (the most specific one).
+pub(crate) fn common_name(name: &Name) -> Option<String> {
+    const CN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
+    name.0
+        .iter()
+        .flat_map(|rdn| rdn.0.iter())
+        .filter(|atv| atv.oid == CN)
+        .filter_map(|atv| directory_string(&atv.value))
+        .next_back()
+}
+
+/// Decodes the string types a DirectoryString may use.
+fn directory_string(value: &der::Any) -> Option<String> {
+    match value.tag() {
+        Tag::Utf8String => Utf8StringRef::try_from(value)
+            .ok()
+            .map(|s| s.as_str().to_owned()),
+        Tag::PrintableString => PrintableStringRef::try_from(value)
+            .ok()
+            .map(|s| s.as_str().to_owned()),
+        Tag::Ia5String => Ia5StringRef::try_from(value)
+            .ok()
+            .map(|s| s.as_str().to_owned()),
+        Tag::TeletexString => TeletexStringRef::try_from(value)
+            .ok()
+            .map(|s| s.as_str().to_owned()),
+        Tag::BmpString => value.decode_as::<BmpString>().ok().map(|s| s.to_string()),
+        _ => None,
+    }
+}
+
+pub(crate) const RSA_ENCRYPTION: ObjectIdentifier = rfc5912::RSA_ENCRYPTION;
+pub(crate) const ID_EC_PUBLIC_KEY: ObjectIdentifier = rfc5912::ID_EC_PUBLIC_KEY;
+
+/// Names a public key from its SPKI algorithm, parameters and key bits.
+pub(crate) fn key_kind_of_spki(
+    algorithm: ObjectIdentifier,
+    parameters: Option<&der::Any>,
+    key_bits: &[u8],
+) -> KeyKind {
+    if algorithm == RSA_ENCRYPTION {
+        return match rsa::pkcs1::RsaPublicKey::from_der(key_bits) {
+            Ok(k) => KeyKind::Rsa {
+                bits: uint_bits(k.modulus.as_bytes()),
+            },
+            Err(_) => KeyKind::Other {
+                algorithm: "rsaEncryption (malformed key)".into(),
+            },
+        };
+    }
+    if algorithm == ID_EC_PUBLIC_KEY {
+        let curve = parameters
+            .and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
+            .map(|oid| curve_name(&oid))
+            .unwrap_or_else(|| "unknown-curve".into());
+        return KeyKind::Ec { curve };
+    }
+    KeyKind::Other {
+        algorithm: algorithm_name(&algorithm),
+    }
+}
+
+/// The bit length of a big-endian unsigned integer.
+pub(crate) fn uint_bits(bytes: &[u8]) -> usize {
+    match bytes.iter().position(|b| *b != 0) {
+        Some(i) => (bytes.len() - i) * 8 - bytes[i].leading_zeros() as usize,
+        None => 0,
+    }
+}
+
+pub(crate) fn curve_name(oid: &ObjectIdentifier) -> String {
+    match oid.to_string().as_str() {
+        "1.2.840.10045.3.1.7" => "P-256".into(),
+        "1.3.132.0.34" => "P-384".into(),
+        "1.3.132.0.35" => "P-521".into(),
+        "1.2.840.10045.3.1.1" => "P-192".into(),
+        "1.3.132.0.33" => "P-224".into(),
+        _ => DB
+            .by_oid(oid)
+            .map(str::to_owned)
+            .unwrap_or_else(|| oid.to_string()),
+    }
+}
+
+/// A readable name for an algorithm OID: the RFC name when const-oid knows
+/// it, else the dotted OID.
+pub(crate) fn algorithm_name(oid: &ObjectIdentifier) -> String {
+    match oid.to_string().as_str() {
+        // const-oid has no name for these two.
+        "1.3.101.112" => "Ed25519".into(),
+        "1.3.101.113" => "Ed448".into(),
+        _ => DB
+            .by_oid(oid)
+            .map(str::to_owned)
+            .unwrap_or_else(|| oid.to_string()),
+    }
+}
+
+/// For RSA certificates with a PKCS#1 v1.5 signature: does the signature
+/// verify with the certificate's own public key? Other algorithms cannot be
+/// checked here, so a matching issuer and subject is taken as enough.
+fn verifies_with_own_key(cert: &x509_cert::Certificate) -> bool {
+    use rsa::pkcs1v15::Pkcs1v15Sign;
+    let spki = &cert.tbs_certificate.subject_public_key_info;
+    if spki.algorithm.oid != RSA_ENCRYPTION {
+        return true;
+    }
+    let Ok(pk) = rsa::RsaPublicKey::try_from(spki.owned_to_ref()) else {
+        return false;
+    };
+    let Ok(tbs) = cert.tbs_certificate.to_der() else {
+        return false;
+    };
+    let Some(sig) = cert.signature.as_bytes() else {
+        return false;
+    };
+    let oid = cert.signature_algorithm.oid;
+    let result = if oid == rfc5912::SHA_256_WITH_RSA_ENCRYPTION {
+        pk.verify(Pkcs1v15Sign::new::<sha2::Sha256>(), &sha256(&tbs), sig)
+    } else if oid == rfc5912::SHA_384_WITH_RSA_ENCRYPTION {
+        use sha2::Digest;
+        pk.verify(
+            Pkcs1v15Sign::new::<sha2::Sha384>(),
+            &sha2::Sha384::digest(&tbs),
+            sig,
+        )
+    } else if oid == rfc5912::SHA_512_WITH_RSA_ENCRYPTION {
+        use sha2::Digest;
+        pk.verify(
+            Pkcs1v15Sign::new::<sha2::Sha512>(),
+            &sha2::Sha512::digest(&tbs),
+            sig,
+        )
+    } else if oid == rfc5912::SHA_1_WITH_RSA_ENCRYPTION {
+        use sha1::Digest;
+        pk.verify(
+            Pkcs1v15Sign::new::<sha1::Sha1>(),
+            &sha1::Sha1::digest(&tbs),
+            sig,
+        )
+    } else {
+        // PSS, MD5 and others: trust the names.
+        return true;
+    };
+    result.is_ok()
+}
+
+fn sha256(data: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).to_vec()
+}
+
+/// Something about a certificate that is allowed but deserves the admin's
+/// attention.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Warning {
+    /// `not_after` is in the past.
+    Expired { not_after: UnixTime },
+    /// `not_before` is in the future.
+    NotYetValid { not_before: UnixTime },
+    /// Expires within [`EXPIRY_WARNING_DAYS`].
+    ExpiresSoon { not_after: UnixTime, days: i64 },
+    /// Signed with SHA-1 (or MD5).
+    WeakSignature { algorithm: String },
+    /// An RSA key under 2048 bits.
+    SmallKey { bits: usize },
+}
+
+/// How many days before expiry a certificate earns a warning.
+pub const EXPIRY_WARNING_DAYS: u64 = 30;
+
+impl Warning {
+    /// A stable machine-readable name for the warning.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Warning::Expired { .. } => "expired",
+            Warning::NotYetValid { .. } => "not_yet_valid",
+            Warning::ExpiresSoon { .. } => "expires_soon",
+            Warning::WeakSignature { .. } => "sha1_signature",
+            Warning::SmallKey { .. } => "small_key",
+        }
+    }
+
+    /// A sentence for the admin, saying what to do.
+    pub fn message(&self) -> String {
+        match self {
+            Warning::Expired { not_after } => format!(
+                "This certificate expired on {not_after}. Entra rejects sign-ins with it (AADSTS700027): generate or upload a new certificate."
+            ),
+            Warning::NotYetValid { not_before } => format!(
+                "This certificate is not valid until {not_before}. Sign-ins fail until then; check the computer's clock or use another certificate."
+            ),
+            Warning::ExpiresSoon { not_after, days } => format!(
+                "This certificate expires on {not_after}, in {days} day{}. Plan its renewal now.",
+                if *days == 1 { "" } else { "s" }
+            ),
+            Warning::WeakSignature { algorithm } => format!(
+                "This certificate is signed with {algorithm}, which is no longer secure. Prefer a certificate signed with SHA-256."
+            ),
+            Warning::SmallKey { bits } => format!(
+                "This certificate's RSA key has only {bits} bits. Use a key of 2048 bits or more."
+            ),
+        }
+    }
+}
+
+impl core::fmt::Display for Warning {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+/// The warnings a certificate earns at time `now`.
+pub fn warnings(info: &CertificateInfo, now: UnixTime) -> Vec<Warning> {
+    let mut out = Vec::new();
+    if info.not_after < now {
+        out.push(Warning::Expired {
+            not_after: info.not_after,
+        });
+    } else if info.not_after.0 - now.0 <= EXPIRY_WARNING_DAYS * DAY {
+        out.push(Warning::ExpiresSoon {
+            not_after: info.not_after,
+            days: now.days_until(info.not_after),
+        });
+    }
+    if info.not_before > now {
+        out.push(Warning::NotYetValid {
+            not_before: info.not_before,
+        });
+    }
+    let alg = info.signature_algorithm.to_ascii_lowercase();
+    if alg.contains("sha1") || alg.contains("sha-1") || alg.contains("md5") || alg.contains("md2") {
+        out.push(Warning::WeakSignature {
+            algorithm: info.signature_algorithm.clone(),
+        });
+    }
+    if let KeyKind::Rsa { bits } = info.key
+        && bits < 2048
+    {
+        out.push(Warning::SmallKey { bits });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serial_hex_strips_sign_padding() {
+        assert_eq!(serial_hex(&[0x00, 0x80, 0x01]), "8001");
+        assert_eq!(serial_hex(&[0x00]), "00");
+        assert_eq!(serial_hex(&[0x12]), "12");
+    }
+
+    #[test]
+    fn uint_bits_counts_significant_bits() {
+        assert_eq!(uint_bits(&[0x00, 0x80, 0x00]), 16);
+        assert_eq!(uint_bits(&[0x01]), 1);
+        assert_eq!(uint_bits(&[0x00]), 0);
+    }
+
+    #[test]
+    fn names_algorithms_and_curves() {
+        assert_eq!(
+            algorithm_name(&rfc5912::SHA_256_WITH_RSA_ENCRYPTION),
+            "sha256WithRSAEncryption"
+        );
+        assert_eq!(
+            algorithm_name(&rfc5912::ECDSA_WITH_SHA_256),
+            "ecdsa-with-SHA256"
+        );
+        assert_eq!(curve_name(&rfc5912::SECP_256_R_1), "P-256");
+    }
+
+    #[test]
+    fn rejects_garbage_and_pem_keys() {
+        assert_eq!(parse(b"hello").unwrap_err().kind(), "not_certificate");
+        let pem_key = "-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n";
+        assert_eq!(
+            parse(pem_key.as_bytes()).unwrap_err(),
+            CertificateError::PemPrivateKey
+        );
+    }
+
+    /// A public certificate made by `openssl req -x509 -newkey rsa:1024
+    /// -sha256 -set_serial 0x00ABCDEF` (no private key is kept).
+    const RSA1024_PEM: &str = "-----BEGIN CERTIFICATE-----\n\
+MIICSDCCAbGgAwIBAgIEAKvN7zANBgkqhkiG9w0BAQsFADA+MRQwEgYDVQQDDAtG\n\
+aXh0dXJlIFJTQTEVMBMGA1UECgwMQ29udG9zbywgTHRkMQ8wDQYDVQQLDAZCYWNr\n\
+dXAwHhcNMjYxMTIyMTM1ODMwWhcNMzYxMTE5MTM1ODMwWjA+MRQwEgYDVQQDDAtG\n\
+aXh0dXJlIFJTQTEVMBMGA1UECgwMQ29udG9zbywgTHRkMQ8wDQYDVQQLDAZCYWNr\n\
+dXAwgZ8wDQYJKoZIhvcNAQEBBQADgY0AMIGJAoGBANUV7pwcxFDqLoKKkgf0IEns\n\
+OOPb9wdmj8lYnPY5RKl+JDm3lGRxFlI2Y8jqd8IiRmYeu75+y94RTng6FR89iG8v\n\
+G3Ej7Y+QqomB6oQGrYHEixSVVRL6lFwoW59+RsAIwVCsU3nRbL2/Ix6F+do41D4r\n\
+gwAFVMGQ+20ESdKRwz2hAgMBAAGjUzBRMB0GA1UdDgQWBBSxlYA3RCGyQaoHAPEV\n\
+H4hIHlRIijAfBgNVHSMEGDAWgBSxlYA3RCGyQaoHAPEVH4hIHlRIijAPBgNVHRMB\n\
+Af8EBTADAQH/MA0GCSqGSIb3DQEBCwUAA4GBAIdiDbqPgOI5ZKdwqfaKQH6gxtRA\n\
+O9jCwe5VVkzj0e+Zo+EkVmWzWOBSpFxsIzV2RKnCrKG5JFWTcCwEJ+NtBN/fsKzO\n\
+CPf2L/8gLkX/0wgDoES27rcMdhgSpBRy2kJX4s3cEg3HueTCn+NgjCfMFgkEOwSh\n\
+5eu7votPk0ZtMOpJ\n\
+-----END CERTIFICATE-----\n\
+";
+    /// `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256`.
+    const EC_P256_PEM: &str = "-----BEGIN CERTIFICATE-----\n\
+MIIBfzCCASWgAwIBAgIUFb5waMuRql5Qog3t3pUBdSiAspYwCgYIKoZIzj0EAwIw\n\
+FTETMBEGA1UEAwwKRml4dHVyZSBFQzAeFw0yNjExMjIxMzU4MzJaFw0yNzExMjIx\n\
+MzU4MzJaMBUxEzARBgNVBAMMCkZpeHR1cmUgRUMwWTATBgcqhkjOPQIBBggqhkjO\n\
+PQMBBwNCAATZbC33Z+Wpp2dMye2VeEALNqmHLwL/IIx+uIvCe39DvvXuqWrCnRLH\n\
+Vt+f+fo9Z7oSVNgXEtlxoUyDEyjHqGKho1MwUTAdBgNVHQ4EFgQUfg2aioVWf0pl\n\
+Gfb3QSBmerinGXMwHwYDVR0jBBgwFoAUfg2aioVWf0plGfb3QSBmerinGXMwDwYD\n\
+VR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiB0yL+1EKXnj/Fc8p51n+XT\n\
+iBsrGtSZWK4Tcs6+ruvtSQIhALOw8eIVFOqEJQB5GwjgIl/JfQfEdOOrdnuaxrD0\n\
+8v+g\n\
+-----END CERTIFICATE-----\n\
+";
+
+    #[test]
+    fn parses_an_openssl_rsa_certificate() {
+        let cert = parse(RSA1024_PEM.as_bytes()).unwrap();
+        let info = cert.info().unwrap();
+        assert_eq!(info.subject, "OU=Backup,O=Contoso\\, Ltd,CN=Fixture RSA");
+        assert_eq!(info.subject_cn.as_deref(), Some("Fixture RSA"));
+        assert_eq!(info.issuer, info.subject);
+        assert_eq!(info.issuer_cn.as_deref(), Some("Fixture RSA"));
+        assert_eq!(info.serial_hex, "ABCDEF");
+        assert_eq!(info.not_before, UnixTime(1_795_355_910));
+        assert_eq!(info.not_after, UnixTime(2_110_715_910));
+        assert_eq!(info.key, KeyKind::Rsa { bits: 1024 });
+        assert_eq!(info.key.to_string(), "RSA-1024");
+        assert_eq!(info.signature_algorithm, "sha256WithRSAEncryption");
+        assert_eq!(info.sha1, "C0031B6CD7511DDC2BA1F89E0A94CB2BF64E6F2F");
+        assert_eq!(
+            info.sha256,
+            "58212FAC8B60332B45DCD19608FBA53B92ABF05AFB57A197D983E038A53E0036"
+        );
+        assert!(info.self_signed);
+        // The DER form parses to the same certificate, and PEM round-trips.
+        assert_eq!(parse(cert.der()).unwrap(), cert);
+        assert_eq!(parse(cert.to_pem().as_bytes()).unwrap(), cert);
+    }
+
+    #[test]
+    fn parses_an_ec_certificate() {
+        let info = parse(EC_P256_PEM.as_bytes()).unwrap().info().unwrap();
+        assert_eq!(
+            info.key,
+            KeyKind::Ec {
+                curve: "P-256".into()
+            }
+        );
+        assert_eq!(info.key.to_string(), "EC-P-256");
+        assert_eq!(info.signature_algorithm, "ecdsa-with-SHA256");
+        assert_eq!(info.sha1, "1B8B5969A6D8077269D5BA5C3C2EF6DA65AA80CE");
+        assert_eq!(info.subject, "CN=Fixture EC");
+    }
+
+    #[test]
+    fn a_pem_bundle_yields_every_certificate() {
+        let bundle = format!("{RSA1024_PEM}{EC_P256_PEM}");
+        let all = parse_pem_all(&bundle).unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(parse(bundle.as_bytes()).unwrap(), all[0]);
+    }
+
+    #[test]
+    fn a_tampered_signature_is_not_self_signed() {
+        let mut der = parse(RSA1024_PEM.as_bytes()).unwrap().into_der();
+        let last = der.len() - 1;
+        der[last] ^= 1;
+        assert!(
+            !Certificate::from_der(&der)
+                .unwrap()
+                .info()
+                .unwrap()
+                .self_signed
+        );
+    }
+
+    #[test]
+    fn warns_about_expiry_and_small_keys() {
+        let info = parse(RSA1024_PEM.as_bytes()).unwrap().info().unwrap();
+        let kinds = |now| {
+            warnings(&info, now)
+                .iter()
+                .map(Warning::kind)
+                .collect::<Vec<_>>()
+        };
+        // In the middle of its life only the 1024-bit key earns a warning.
+        assert_eq!(kinds(UnixTime(2_000_000_000)), ["small_key"]);
+        assert_eq!(
+            kinds(UnixTime(info.not_after.0 + 1)),
+            ["expired", "small_key"]
+        );
+        assert_eq!(
+            kinds(UnixTime(info.not_after.0 - 10 * DAY)),
+            ["expires_soon", "small_key"]
+        );
+        assert_eq!(
+            kinds(UnixTime(info.not_before.0 - 1)),
+            ["not_yet_valid", "small_key"]
+        );
+        let soon = warnings(&info, UnixTime(info.not_after.0 - 10 * DAY));
+        assert!(soon[0].message().contains("in 10 days"), "{}", soon[0]);
+    }
+
+    #[test]
+    fn warns_about_sha1_signatures() {
+        let mut info = parse(EC_P256_PEM.as_bytes()).unwrap().info().unwrap();
+        info.signature_algorithm = "sha1WithRSAEncryption".into();
+        let w = warnings(&info, UnixTime(info.not_before.0 + DAY));
+        assert_eq!(
+            w.iter().map(Warning::kind).collect::<Vec<_>>(),
+            ["sha1_signature"]
+        );
+        assert!(w[0].message().contains("SHA-256"));
+    }
+}
