@@ -1,1 +1,47 @@
-fn main() {}
+//! `cargo xtask serve | test | bench`: the project's only entry points. Each
+//! installs what it is missing (and says so) before it does its work, so a
+//! fresh machine needs nothing but Rust, and the package registries.
+
+mod process;
+mod serve;
+mod site;
+mod test;
+mod tools;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("serve") => serve::run(&args[1..]),
+        Some("test") => test::run(&args[1..]),
+        Some("help" | "--help" | "-h") | None => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(format!("unknown command '{other}'\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("\nxtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const USAGE: &str = "\
+cargo xtask serve [--dev] [--port N]   build the page and serve it on http://127.0.0.1:8080
+                                       next to the demo tenant (the emulator)
+cargo xtask test [--no-e2e]            install what is missing, then run every test
+";
+
+/// The workspace root (xtask lives one level below it).
+pub fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .expect("xtask sits inside the workspace")
+        .to_path_buf()
+}

@@ -1,0 +1,6 @@
+//! Leptos components. They gather inputs and show results; the logic they
+//! call lives in `crate::core`.
+
+mod shell;
+
+pub use shell::App;

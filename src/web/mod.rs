@@ -1,0 +1,4 @@
+//! Browser glue: the thin edge between `core` and the Web platform
+//! (WebCrypto, the clock, downloads).
+
+pub mod clock;

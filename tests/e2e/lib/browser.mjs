@@ -1,0 +1,40 @@
+// Launches Debian's Chromium through playwright-core (never a downloaded
+// browser) with a fresh profile, and records what a page does: console
+// errors, uncaught exceptions and every request it makes.
+import { chromium } from 'playwright-core';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+
+export const BASE_URL = process.env.E2E_BASE_URL ?? 'http://127.0.0.1:8080';
+
+const FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+export async function launch() {
+  const profile = mkdtempSync(join(process.env.E2E_TMP ?? tmpdir(), 'chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.E2E_CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: FLAGS,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 900 },
+  });
+  return context;
+}
+
+/** Opens a page and records its console errors, page errors and requests. */
+export async function openPage(context, path = '/') {
+  const page = await context.newPage();
+  const record = { consoleErrors: [], pageErrors: [], requests: [] };
+  page.on('console', (m) => { if (m.type() === 'error') record.consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => record.pageErrors.push(String(e)));
+  page.on('request', (r) => record.requests.push({ method: r.method(), url: r.url(), body: r.postData() }));
+  await page.goto(new URL(path, BASE_URL).href);
+  // The wasm app has mounted once the navigation is there.
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  return { page, record };
+}

@@ -1,0 +1,163 @@
+//! `cargo xtask test`: every test, each runner's summary, and one total.
+
+use std::process::Command;
+
+use crate::process::run_teed;
+use crate::tools::{self, CHROMEDRIVER, CHROMIUM, Toolchain};
+use crate::{root, site};
+
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    broken: Vec<String>,
+}
+
+impl Tally {
+    /// Runs one test runner, echoing it, and adds what it reports.
+    fn runner(&mut self, name: &str, cmd: Command) {
+        println!("\n==> {name}");
+        match run_teed(cmd) {
+            Ok((ok, lines)) => {
+                let (p, f) = count(&lines);
+                self.passed += p;
+                self.failed += f;
+                println!("==> {name}: {p} passed, {f} failed");
+                if !ok || (p == 0 && f == 0) {
+                    self.broken.push(if ok {
+                        format!("{name}: ran no test")
+                    } else {
+                        format!("{name}: exited with an error")
+                    });
+                }
+            }
+            Err(e) => self.broken.push(format!("{name}: {e}")),
+        }
+    }
+}
+
+/// Reads cargo's `test result: ok. N passed; M failed` lines and node's
+/// `# pass N` / `# fail N` lines.
+fn count(lines: &[String]) -> (u64, u64) {
+    let num = |s: &str| {
+        s.trim()
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let (mut passed, mut failed) = (0, 0);
+    for line in lines {
+        let l = line.trim();
+        if let Some(rest) = l.strip_prefix("test result: ") {
+            for part in rest.split(';') {
+                let part = part
+                    .trim()
+                    .trim_start_matches("ok. ")
+                    .trim_start_matches("FAILED. ");
+                if part.ends_with(" passed") {
+                    passed += num(part);
+                } else if part.ends_with(" failed") {
+                    failed += num(part);
+                }
+            }
+        } else if let Some(n) = l.strip_prefix("# pass ") {
+            passed += num(n);
+        } else if let Some(n) = l.strip_prefix("# fail ") {
+            failed += num(n);
+        }
+    }
+    (passed, failed)
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let e2e = !args.iter().any(|a| a == "--no-e2e");
+    let root = root();
+    let tc = tools::toolchain(&root);
+    tools::ensure_test_tools(&tc)?;
+    let mut tally = Tally::default();
+
+    let mut native = tc.command("cargo");
+    native.args(["test", "--workspace"]);
+    tally.runner("native tests (cargo test --workspace)", native);
+
+    tally.runner(
+        "browser tests (wasm-bindgen-test in headless Chromium)",
+        wasm_tests(&tc),
+    );
+
+    if e2e {
+        match site::build(&tc, false)
+            .and_then(|()| site::serve_static(site::dist(&root), "127.0.0.1:0"))
+        {
+            Ok(addr) => tally.runner(
+                "end-to-end tests (Playwright in Chromium)",
+                e2e_tests(&tc, &format!("http://{addr}")),
+            ),
+            Err(e) => tally.broken.push(format!("page build: {e}")),
+        }
+    }
+
+    println!("\n==> summary");
+    for b in &tally.broken {
+        println!("  problem: {b}");
+    }
+    println!("total: {} passed, {} failed", tally.passed, tally.failed);
+    if tally.failed > 0 || !tally.broken.is_empty() {
+        Err("some tests failed".into())
+    } else {
+        Ok(())
+    }
+}
+
+fn wasm_tests(tc: &Toolchain) -> Command {
+    let mut c = tc.command("cargo");
+    c.args([
+        "test",
+        "-p",
+        "entra-wizard",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--test",
+        "web",
+    ])
+    .env(
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+        "wasm-bindgen-test-runner",
+    )
+    .env("CHROMEDRIVER", CHROMEDRIVER)
+    .env("WASM_BINDGEN_TEST_TIMEOUT", "300");
+    c
+}
+
+fn e2e_tests(tc: &Toolchain, base_url: &str) -> Command {
+    let tmp = tc.root.join("target").join("e2e");
+    let _ = std::fs::create_dir_all(&tmp);
+    let mut c = tc.command("node");
+    c.current_dir(tc.root.join("tests").join("e2e"))
+        .args(["--test", "--test-concurrency=1"])
+        .env("E2E_BASE_URL", base_url)
+        .env("E2E_CHROMIUM", CHROMIUM)
+        .env("E2E_TMP", &tmp)
+        .env("TMPDIR", &tmp);
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn counts_cargo_and_node_summaries() {
+        let lines: Vec<String> = [
+            "test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out",
+            "test result: FAILED. 2 passed; 1 failed; 0 ignored",
+            "# pass 4",
+            "# fail 1",
+            "ok 1 - unrelated line 9 passed",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(count(&lines), (9, 2));
+    }
+}
