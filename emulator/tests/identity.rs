@@ -212,6 +212,23 @@ async fn client_secret_valid_invalid_expired_and_cross_origin() {
     assert_eq!(c["idtyp"], "app");
     assert_eq!(c["oid"], app["servicePrincipalId"]);
 
+    // client_secret_basic works too.
+    let basic = <base64ct::Base64 as base64ct::Encoding>::encode_string(
+        format!("{app_id}:{}", percent_encode(secret)).as_bytes(),
+    );
+    let r = env
+        .http
+        .post(env.token_url())
+        .header("Authorization", format!("Basic {basic}"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
     let bad = [
         ("grant_type", "client_credentials"),
         ("client_id", app_id),
@@ -885,4 +902,16 @@ async fn latency_is_added_to_token_and_api_responses() {
     assert_eq!(env.get(&env.graph("me"), &token).await.0, StatusCode::OK);
     assert!(started.elapsed() >= std::time::Duration::from_millis(300));
     env.emu.stop().await;
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

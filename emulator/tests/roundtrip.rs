@@ -94,12 +94,25 @@ async fn client_credentials_with_a_certificate_registered_through_graph() {
     assert_eq!(claims(&token)["roles"], json!(["Application.Read.All"]));
     let (s, list) = env
         .get(
-            &env.graph(&format!("applications?$filter=appId eq '{app_id}'")),
+            &env.graph(&format!(
+                "applications?$filter=appId eq '{app_id}'&$select=id,keyCredentials"
+            )),
             &token,
         )
         .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(list["value"][0]["id"], id.as_str());
+    assert!(
+        list["value"][0]["keyCredentials"][0]["key"].is_null(),
+        "no key values in lists"
+    );
+    assert_eq!(
+        list["value"][0]["keyCredentials"][0]["customKeyIdentifier"]
+            .as_str()
+            .unwrap()
+            .len(),
+        40
+    );
 
     // The app rolls its own certificate: addKey with a proof signed by the current key,
     // using its own app-only token (no extra permission needed).

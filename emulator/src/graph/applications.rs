@@ -392,7 +392,12 @@ pub fn route(
         ("GET", []) => {
             authorize(claims, Need::ReadApps)?;
             let dir = lock(&emu.dir);
-            let items: Vec<_> = dir.applications.values().map(|a| output(a, q)).collect();
+            // `key` is returned only for a single object, never in lists.
+            let items: Vec<_> = dir
+                .applications
+                .values()
+                .map(|a| output(a, &Query::default()))
+                .collect();
             odata::collection(
                 emu,
                 uri,

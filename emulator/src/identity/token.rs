@@ -384,7 +384,28 @@ pub async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match grant(&emu, &tenant, &headers, &form(&body)) {
+    let mut f = form(&body);
+    // client_secret_basic: `Authorization: Basic base64(urlencode(id):urlencode(secret))`.
+    if let Some(basic) = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+    {
+        let decoded = base64ct::Base64::decode_vec(basic.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok());
+        if let Some((id, secret)) = decoded.as_deref().and_then(|d| d.split_once(':')) {
+            let dec = |s: &str| {
+                percent_encoding::percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            f.entry("client_id".into()).or_insert_with(|| dec(id));
+            f.entry("client_secret".into())
+                .or_insert_with(|| dec(secret));
+        }
+    }
+    match grant(&emu, &tenant, &headers, &f) {
         Ok(v) => Json(v).into_response(),
         Err(e) => e.into_response(),
     }
