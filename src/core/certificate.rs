@@ -9,6 +9,7 @@ use der::{Decode, Encode, Tag, Tagged};
 use serde::Serialize;
 use x509_cert::name::Name;
 
+use crate::core::key::RsaKey;
 use crate::core::thumbprint::{hex_upper, sha1_hex, sha256_hex};
 use crate::core::time::{DAY, UnixTime};
 
@@ -507,6 +508,193 @@ pub fn warnings(info: &CertificateInfo, now: UnixTime) -> Vec<Warning> {
     out
 }
 
+/// What a new self-signed certificate says about its subject.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CertificateRequest {
+    pub common_name: String,
+    pub organization: Option<String>,
+    pub organizational_unit: Option<String>,
+}
+
+/// Upper bound of a common name, organization and unit (RFC 5280 ub-*).
+const NAME_MAX_CHARS: usize = 64;
+
+impl CertificateRequest {
+    pub fn new(common_name: impl Into<String>) -> Self {
+        Self {
+            common_name: common_name.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The subject name, most general attribute first (O, OU, CN), so that
+    /// its RFC 4514 form reads `CN=…,OU=…,O=…`.
+    fn subject(&self) -> Result<Name, CertificateError> {
+        use const_oid::db::rfc4519::{CN, O, OU};
+        use x509_cert::attr::AttributeTypeAndValue;
+        use x509_cert::name::{RdnSequence, RelativeDistinguishedName};
+
+        let cn = self.common_name.trim();
+        if cn.is_empty() {
+            return Err(CertificateError::Build(
+                "the certificate needs a subject name (common name)".into(),
+            ));
+        }
+        let mut attrs = Vec::new();
+        for (oid, label, value) in [
+            (O, "organization", self.organization.as_deref()),
+            (
+                OU,
+                "organizational unit",
+                self.organizational_unit.as_deref(),
+            ),
+            (CN, "common name", Some(cn)),
+        ] {
+            let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            if value.chars().count() > NAME_MAX_CHARS {
+                return Err(CertificateError::Build(format!(
+                    "the {label} is longer than {NAME_MAX_CHARS} characters"
+                )));
+            }
+            let value =
+                der::Any::encode_from(&der::asn1::Utf8StringRef::new(value).map_err(|e| {
+                    CertificateError::Build(format!("the {label} cannot be encoded: {e}"))
+                })?)
+                .map_err(|e| CertificateError::Build(e.to_string()))?;
+            let rdn = der::asn1::SetOfVec::try_from(vec![AttributeTypeAndValue { oid, value }])
+                .map_err(|e| CertificateError::Build(e.to_string()))?;
+            attrs.push(RelativeDistinguishedName(rdn));
+        }
+        Ok(RdnSequence(attrs))
+    }
+}
+
+/// Encodes an instant as RFC 5280 wants: UTCTime until 2049, then
+/// GeneralizedTime.
+fn x509_time(t: UnixTime) -> Result<x509_cert::time::Time, CertificateError> {
+    use der::asn1::{GeneralizedTime, UtcTime};
+    let dt = t.to_der();
+    Ok(if dt.year() < 2050 {
+        x509_cert::time::Time::UtcTime(
+            UtcTime::from_date_time(dt).map_err(|e| CertificateError::Build(e.to_string()))?,
+        )
+    } else {
+        x509_cert::time::Time::GeneralTime(GeneralizedTime::from_date_time(dt))
+    })
+}
+
+/// Makes a self-signed X.509 v3 certificate for `key`: SHA-256 with RSA
+/// (PKCS#1 v1.5), issuer = subject, the serial from `serial` (random bytes,
+/// made positive and non-zero), basicConstraints CA:false and keyUsage
+/// digitalSignature + keyEncipherment (both critical), extKeyUsage clientAuth
+/// + serverAuth and a subjectKeyIdentifier (SHA-1 of the public key).
+pub fn self_signed(
+    key: &RsaKey,
+    req: &CertificateRequest,
+    serial: [u8; 10],
+    not_before: UnixTime,
+    not_after: UnixTime,
+) -> Result<Certificate, CertificateError> {
+    use const_oid::AssociatedOid;
+    use der::asn1::{BitString, OctetString};
+    use signature::{SignatureEncoding, Signer};
+    use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+    use x509_cert::certificate::{TbsCertificate, Version};
+    use x509_cert::ext::Extension;
+    use x509_cert::ext::pkix::{
+        BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier,
+    };
+
+    let build = |e: &dyn core::fmt::Display| CertificateError::Build(e.to_string());
+    if not_after <= not_before {
+        return Err(CertificateError::Build(
+            "the certificate must end after it starts".into(),
+        ));
+    }
+    let mut serial = serial;
+    serial[0] &= 0x7F;
+    if serial.iter().all(|b| *b == 0) {
+        serial[9] = 1;
+    }
+    let subject = req.subject()?;
+    let spki = SubjectPublicKeyInfoOwned::from_der(&key.public_key_der()).map_err(|e| build(&e))?;
+    let ski = {
+        use sha1::Digest;
+        sha1::Sha1::digest(spki.subject_public_key.raw_bytes()).to_vec()
+    };
+
+    fn ext<T: AssociatedOid + Encode>(
+        value: &T,
+        critical: bool,
+    ) -> Result<Extension, CertificateError> {
+        let der = value
+            .to_der()
+            .map_err(|e| CertificateError::Build(e.to_string()))?;
+        Ok(Extension {
+            extn_id: T::OID,
+            critical,
+            extn_value: OctetString::new(der)
+                .map_err(|e| CertificateError::Build(e.to_string()))?,
+        })
+    }
+    let extensions = vec![
+        ext(
+            &BasicConstraints {
+                ca: false,
+                path_len_constraint: None,
+            },
+            true,
+        )?,
+        ext(
+            &KeyUsage(KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment),
+            true,
+        )?,
+        ext(
+            &ExtendedKeyUsage(vec![
+                const_oid::db::rfc5280::ID_KP_CLIENT_AUTH,
+                const_oid::db::rfc5280::ID_KP_SERVER_AUTH,
+            ]),
+            false,
+        )?,
+        ext(
+            &SubjectKeyIdentifier(OctetString::new(ski).map_err(|e| build(&e))?),
+            false,
+        )?,
+    ];
+
+    let signature_algorithm = AlgorithmIdentifierOwned {
+        oid: rfc5912::SHA_256_WITH_RSA_ENCRYPTION,
+        parameters: Some(der::asn1::Null.into()),
+    };
+    let tbs = TbsCertificate {
+        version: Version::V3,
+        serial_number: x509_cert::serial_number::SerialNumber::new(&serial)
+            .map_err(|e| build(&e))?,
+        signature: signature_algorithm.clone(),
+        issuer: subject.clone(),
+        validity: x509_cert::time::Validity {
+            not_before: x509_time(not_before)?,
+            not_after: x509_time(not_after)?,
+        },
+        subject,
+        subject_public_key_info: spki,
+        issuer_unique_id: None,
+        subject_unique_id: None,
+        extensions: Some(extensions),
+    };
+    let tbs_der = tbs.to_der().map_err(|e| build(&e))?;
+    let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key.rsa().clone());
+    let signature = signer.try_sign(&tbs_der).map_err(|e| build(&e))?.to_vec();
+    let cert = x509_cert::Certificate {
+        tbs_certificate: tbs,
+        signature_algorithm,
+        signature: BitString::from_bytes(&signature).map_err(|e| build(&e))?,
+    };
+    Certificate::from_der(&cert.to_der().map_err(|e| build(&e))?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -679,5 +867,128 @@ iBsrGtSZWK4Tcs6+ruvtSQIhALOw8eIVFOqEJQB5GwjgIl/JfQfEdOOrdnuaxrD0\n\
             ["sha1_signature"]
         );
         assert!(w[0].message().contains("SHA-256"));
+    }
+
+    fn test_key() -> &'static RsaKey {
+        static KEY: std::sync::OnceLock<RsaKey> = std::sync::OnceLock::new();
+        KEY.get_or_init(|| {
+            crate::core::keygen::generate_with(
+                &mut rand_core::OsRng,
+                crate::core::keygen::KeySize::Rsa2048,
+            )
+            .unwrap()
+        })
+    }
+
+    #[test]
+    fn self_signed_certificate_has_the_required_profile() {
+        use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
+        let key = test_key();
+        let req = CertificateRequest {
+            common_name: "backup-service".into(),
+            organization: Some("Contoso".into()),
+            organizational_unit: Some("IT".into()),
+        };
+        let (nb, na) = (
+            UnixTime(1_700_000_000),
+            UnixTime(1_700_000_000).plus_days(365),
+        );
+        let cert = self_signed(key, &req, [0xFF; 10], nb, na).unwrap();
+        let info = cert.info().unwrap();
+        assert_eq!(info.subject, "CN=backup-service,OU=IT,O=Contoso");
+        assert_eq!(info.issuer, info.subject);
+        assert_eq!(info.subject_cn.as_deref(), Some("backup-service"));
+        assert!(info.self_signed);
+        assert_eq!((info.not_before, info.not_after), (nb, na));
+        assert_eq!(info.key, KeyKind::Rsa { bits: 2048 });
+        assert_eq!(info.signature_algorithm, "sha256WithRSAEncryption");
+        // The top bit is cleared: positive, and exactly 10 octets.
+        assert_eq!(info.serial_hex, "7FFFFFFFFFFFFFFFFFFF");
+        assert!(key.matches(&cert));
+        assert!(warnings(&info, nb.plus_days(1)).is_empty());
+
+        let x = cert.x509();
+        assert_eq!(
+            x.tbs_certificate.version,
+            x509_cert::certificate::Version::V3
+        );
+        let exts = x.tbs_certificate.extensions.unwrap();
+        let find = |oid| exts.iter().find(|e| e.extn_id == oid).unwrap();
+        let bc = find(const_oid::db::rfc5280::ID_CE_BASIC_CONSTRAINTS);
+        assert!(bc.critical);
+        assert!(
+            !BasicConstraints::from_der(bc.extn_value.as_bytes())
+                .unwrap()
+                .ca
+        );
+        let ku = find(const_oid::db::rfc5280::ID_CE_KEY_USAGE);
+        assert!(ku.critical);
+        assert_eq!(
+            KeyUsage::from_der(ku.extn_value.as_bytes()).unwrap().0,
+            KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment
+        );
+        let eku = find(const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE);
+        assert_eq!(
+            ExtendedKeyUsage::from_der(eku.extn_value.as_bytes())
+                .unwrap()
+                .0,
+            [
+                const_oid::db::rfc5280::ID_KP_CLIENT_AUTH,
+                const_oid::db::rfc5280::ID_KP_SERVER_AUTH
+            ]
+        );
+        let ski = find(const_oid::db::rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER);
+        assert_eq!(ski.extn_value.as_bytes().len(), 2 + 20);
+    }
+
+    #[test]
+    fn self_signed_serial_is_never_zero_and_dates_after_2049_work() {
+        let key = test_key();
+        let nb = UnixTime::parse_rfc3339("2049-06-01T00:00:00Z").unwrap();
+        let na = UnixTime::parse_rfc3339("2051-06-01T00:00:00Z").unwrap();
+        let cert = self_signed(key, &CertificateRequest::new("x"), [0; 10], nb, na).unwrap();
+        let info = cert.info().unwrap();
+        assert_eq!(info.serial_hex, "01");
+        assert_eq!((info.not_before, info.not_after), (nb, na));
+        let x = cert.x509();
+        assert!(matches!(
+            x.tbs_certificate.validity.not_before,
+            x509_cert::time::Time::UtcTime(_)
+        ));
+        assert!(matches!(
+            x.tbs_certificate.validity.not_after,
+            x509_cert::time::Time::GeneralTime(_)
+        ));
+    }
+
+    #[test]
+    fn self_signed_refuses_bad_requests() {
+        let key = test_key();
+        let (nb, na) = (UnixTime(1_700_000_000), UnixTime(1_800_000_000));
+        let err = |req: &CertificateRequest, nb, na| {
+            self_signed(key, req, [1; 10], nb, na)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err(&CertificateRequest::new("  "), nb, na).contains("common name"));
+        assert!(err(&CertificateRequest::new("a".repeat(65)), nb, na).contains("64"));
+        assert!(err(&CertificateRequest::new("ok"), na, nb).contains("end after"));
+    }
+
+    #[test]
+    fn rsa_key_round_trips_pkcs8() {
+        let key = test_key();
+        let der = key.to_pkcs8_der();
+        let back = RsaKey::from_pkcs8_der(&der).unwrap();
+        assert_eq!(&back, key);
+        assert_eq!(back.bits(), 2048);
+        assert_eq!(back.public_key_der(), key.public_key_der());
+        assert_eq!(format!("{back:?}"), "RsaKey(RSA-2048)");
+        let not_mine = parse(RSA1024_PEM.as_bytes()).unwrap();
+        assert!(!key.matches(&not_mine));
+        assert_eq!(
+            RsaKey::from_pkcs8_der(b"junk").unwrap_err().kind(),
+            "malformed_key"
+        );
     }
 }

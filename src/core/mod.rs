@@ -8,3 +8,5 @@ pub mod validate;
 pub mod aadsts;
 pub mod jwt;
 pub mod credential_expiry;
+pub mod key;
+pub mod keygen;
