@@ -10,3 +10,4 @@ pub mod jwt;
 pub mod credential_expiry;
 pub mod key;
 pub mod keygen;
+pub mod password;

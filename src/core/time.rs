@@ -31,6 +31,32 @@ impl UnixTime {
         Self(self.0.saturating_add(days * DAY))
     }
 
+    /// The same day and time `months` calendar months later, clamped to the
+    /// end of a shorter month (Jan 31 + 1 month = Feb 28/29).
+    pub fn plus_months(self, months: u32) -> Self {
+        let dt = self.to_der();
+        let total = dt.month() as u32 - 1 + months;
+        let year = dt.year() as u32 + total / 12;
+        let month = (total % 12 + 1) as u8;
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let last = match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        der::DateTime::new(
+            year.min(9999) as u16,
+            month,
+            dt.day().min(last),
+            dt.hour(),
+            dt.minutes(),
+            dt.seconds(),
+        )
+        .map(UnixTime::from_der)
+        .unwrap_or(UnixTime::from_der(der::DateTime::INFINITY))
+    }
+
     /// Whole days from `self` until `later` (negative when `later` is past).
     pub fn days_until(self, later: UnixTime) -> i64 {
         (later.0 as i64 - self.0 as i64).div_euclid(DAY as i64)
@@ -60,7 +86,9 @@ impl UnixTime {
         } else if let Some(pos) = rest.rfind(['+', '-']) {
             let (c, z) = rest.split_at(pos);
             let sign = if z.starts_with('-') { -1 } else { 1 };
-            let (h, m) = z[1..].split_once(':').unwrap_or((&z[1..3.min(z.len())], "0"));
+            let (h, m) = z[1..]
+                .split_once(':')
+                .unwrap_or((&z[1..3.min(z.len())], "0"));
             (c, sign * (num(h)? as i64 * 3600 + num(m)? as i64 * 60))
         } else {
             (rest, 0)
@@ -107,9 +135,21 @@ mod tests {
         let t = UnixTime(1_700_000_000);
         assert_eq!(t.to_rfc3339(), "2023-11-14T22:13:20Z");
         assert_eq!(UnixTime::parse_rfc3339("2023-11-14T22:13:20Z"), Ok(t));
-        assert_eq!(UnixTime::parse_rfc3339("2023-11-14T22:13:20.1234567Z"), Ok(t));
+        assert_eq!(
+            UnixTime::parse_rfc3339("2023-11-14T22:13:20.1234567Z"),
+            Ok(t)
+        );
         assert_eq!(UnixTime::parse_rfc3339("2023-11-15T00:13:20+02:00"), Ok(t));
         assert!(UnixTime::parse_rfc3339("yesterday").is_err());
+    }
+
+    #[test]
+    fn plus_months_follows_the_calendar() {
+        let jan31 = UnixTime::parse_rfc3339("2024-01-31T10:00:00Z").unwrap();
+        assert_eq!(jan31.plus_months(1).to_rfc3339(), "2024-02-29T10:00:00Z");
+        assert_eq!(jan31.plus_months(12).to_rfc3339(), "2025-01-31T10:00:00Z");
+        assert_eq!(jan31.plus_months(13).to_rfc3339(), "2025-02-28T10:00:00Z");
+        assert_eq!(jan31.plus_months(24).to_rfc3339(), "2026-01-31T10:00:00Z");
     }
 
     #[test]

@@ -1,4 +1,6 @@
 //! Browser glue: the thin edge between `core` and the Web platform
-//! (WebCrypto, the clock, downloads).
+//! (WebCrypto, the clock, files and downloads).
 
 pub mod clock;
+pub mod download;
+pub mod webcrypto;
