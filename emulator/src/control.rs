@@ -23,6 +23,7 @@ fn bad(message: impl Into<String>) -> Response {
         .into_response()
 }
 
+#[allow(clippy::result_large_err)]
 fn body_json(body: &Bytes) -> Result<Value, Response> {
     if body.is_empty() {
         return Ok(json!({}));

@@ -166,23 +166,21 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
         // Preflight. Entra's authorize and device-code endpoints answer without
         // any Access-Control-* header, so a browser refuses the real request.
         let mut resp = StatusCode::OK.into_response();
-        if cors {
-            if let Some(o) = &origin {
-                add_cors(resp.headers_mut(), o);
-                set(resp.headers_mut(), "access-control-allow-methods", METHODS);
-                let requested = parts
-                    .headers
-                    .get("access-control-request-headers")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or(ALLOW_HEADERS)
-                    .to_string();
-                set(
-                    resp.headers_mut(),
-                    "access-control-allow-headers",
-                    &requested,
-                );
-                set(resp.headers_mut(), "access-control-max-age", "3600");
-            }
+        if cors && let Some(o) = &origin {
+            add_cors(resp.headers_mut(), o);
+            set(resp.headers_mut(), "access-control-allow-methods", METHODS);
+            let requested = parts
+                .headers
+                .get("access-control-request-headers")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or(ALLOW_HEADERS)
+                .to_string();
+            set(
+                resp.headers_mut(),
+                "access-control-allow-headers",
+                &requested,
+            );
+            set(resp.headers_mut(), "access-control-max-age", "3600");
         }
         resp
     } else {
@@ -231,10 +229,8 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
         }
         _ => {}
     }
-    if cors {
-        if let Some(o) = &origin {
-            add_cors(headers, o);
-        }
+    if cors && let Some(o) = &origin {
+        add_cors(headers, o);
     }
     let status = response.status();
     let mut log = lock(&emu.log);

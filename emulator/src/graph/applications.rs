@@ -85,7 +85,7 @@ pub fn key_credential(input: &Value, existing: &[Value]) -> Result<Value, GraphE
         "displayName": obj.get("displayName").cloned().filter(|v| !v.is_null()).unwrap_or_else(|| Value::String(info.subject.clone())),
         "endDateTime": clock::iso(end),
         "key": key_b64,
-        "keyId": key_id.unwrap_or_else(|| crate::ids::new_id()),
+        "keyId": key_id.unwrap_or_else(crate::ids::new_id),
         "startDateTime": clock::iso(start),
         "type": "AsymmetricX509Cert",
         "usage": usage,
@@ -289,11 +289,11 @@ pub fn add_password(
 /// What Graph returns for an application: keys only when `$select`ed.
 pub fn output(app: &Application, q: &Query) -> Map<String, Value> {
     let mut body = app.body.clone();
-    if !q.selects("keyCredentials") {
-        if let Some(Value::Array(keys)) = body.get_mut("keyCredentials") {
-            for k in keys {
-                k["key"] = Value::Null;
-            }
+    if !q.selects("keyCredentials")
+        && let Some(Value::Array(keys)) = body.get_mut("keyCredentials")
+    {
+        for k in keys {
+            k["key"] = Value::Null;
         }
     }
     body

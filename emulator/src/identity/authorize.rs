@@ -56,6 +56,7 @@ fn registered(dir: &Directory, client_id: &str, kind: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+#[allow(clippy::result_large_err)]
 fn validate(
     emu: &Shared,
     dir: &Directory,
