@@ -11,3 +11,4 @@ pub mod credential_expiry;
 pub mod key;
 pub mod keygen;
 pub mod password;
+pub mod key_credential;
