@@ -153,7 +153,11 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
         date: clock::iso(emu.clock.now()),
         origin: origin.clone(),
     };
-    let cors = matches!(area, Area::Graph | Area::Arm | Area::LoginCors);
+    // The control API allows any origin too, so browser tests can drive it.
+    let cors = matches!(
+        area,
+        Area::Graph | Area::Arm | Area::LoginCors | Area::Control
+    );
 
     let (parts, body) = req.into_parts();
     let bytes: Bytes = axum::body::to_bytes(body, 64 * 1024 * 1024)
@@ -161,8 +165,7 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
         .unwrap_or_default();
     let request_body = String::from_utf8_lossy(&bytes).into_owned();
 
-    let mut response = if method == Method::OPTIONS && area != Area::Control && area != Area::Other
-    {
+    let mut response = if method == Method::OPTIONS && area != Area::Other {
         // Preflight. Entra's authorize and device-code endpoints answer without
         // any Access-Control-* header, so a browser refuses the real request.
         let mut resp = StatusCode::OK.into_response();

@@ -141,6 +141,11 @@ impl RunningEmulator {
         let _ = self.task.await;
     }
 
+    /// The `GET /_emulator/seed` description of the tenant.
+    pub fn seed(&self) -> serde_json::Value {
+        control::describe(&self.emulator)
+    }
+
     /// Waits until the server ends (it ends only when stopped).
     pub async fn wait(self) {
         let _ = self.task.await;

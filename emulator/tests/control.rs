@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 async fn seed_describes_the_demo_tenant() {
     let env = env().await;
     let s = &env.seed;
+    assert_eq!(&env.emu.seed(), s);
     assert_eq!(s["tenant"]["domain"], "contoso.onmicrosoft.com");
     assert_eq!(s["tenant"]["displayName"], "Contoso");
     assert_eq!(s["password"], "Demo-Passw0rd!");
@@ -354,6 +355,21 @@ async fn graph_and_arm_send_cors_and_request_ids() {
     );
     assert!(r.headers().get("request-id").is_some());
     assert_eq!(r.headers()["client-request-id"], "abc-123");
+    let pre = env
+        .http
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/_emulator/requests", env.emu.base_url),
+        )
+        .header("Origin", "http://127.0.0.1:8080")
+        .header("Access-Control-Request-Method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        pre.headers()["access-control-allow-origin"],
+        "http://127.0.0.1:8080"
+    );
     let arm = env.arm_token("admin").await;
     let r = env
         .http

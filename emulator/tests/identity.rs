@@ -507,6 +507,7 @@ async fn authorization_code_pkce_consent_refresh_for_arm() {
     assert!(r.headers().get("access-control-allow-origin").is_none());
     let html = r.text().await.unwrap();
     assert!(html.contains(&env.upn("reader")) && html.contains(&env.user_id("admin")));
+    assert!(html.contains("id=\"pick-admin\""));
 
     // User.Read.All is not consented for the seeded client: reader is asked to consent and cannot (admin-only).
     let mut form: Vec<(&str, &str)> = params.clone();

@@ -154,7 +154,8 @@ pub async fn authorize_get(
         .iter()
         .map(|u| {
             format!(
-                "<button type=\"submit\" name=\"user\" value=\"{}\">{} <small>{}</small></button>",
+                "<button type=\"submit\" id=\"pick-{}\" name=\"user\" value=\"{}\">{} <small>{}</small></button>",
+                escape(u.user_principal_name.split('@').next().unwrap_or("")),
                 escape(&u.id),
                 escape(&u.display_name),
                 escape(&u.user_principal_name)
@@ -315,7 +316,7 @@ pub async fn authorize_post(
                 return page(
                     "Permissions requested",
                     &format!(
-                        "<p>{} wants to:</p><ul>{list}</ul><form method=\"post\">{}<input type=\"hidden\" name=\"user\" value=\"{}\"><button type=\"submit\" name=\"consent\" value=\"accept\">Accept</button><button type=\"submit\" name=\"consent\" value=\"deny\">Cancel</button></form>",
+                        "<p>{} wants to:</p><ul>{list}</ul><form method=\"post\">{}<input type=\"hidden\" name=\"user\" value=\"{}\"><button type=\"submit\" id=\"consent-accept\" name=\"consent\" value=\"accept\">Accept</button><button type=\"submit\" id=\"consent-deny\" name=\"consent\" value=\"deny\">Cancel</button></form>",
                         escape(&app_name),
                         hidden_fields(&p),
                         escape(&user.id)
