@@ -829,3 +829,75 @@ async fn paging_over_ten_thousand_applications() {
     assert!(page["@odata.nextLink"].is_string());
     env.emu.stop().await;
 }
+
+#[tokio::test]
+async fn restore_portal_exposes_its_own_scope_and_grants_it() {
+    let env = env().await;
+    let admin = env.graph_token("admin").await;
+    let (_, app) = env
+        .post(
+            &env.graph("applications"),
+            &admin,
+            json!({"displayName": "Restore Portal"}),
+        )
+        .await;
+    let (id, app_id) = (
+        app["id"].as_str().unwrap().to_string(),
+        app["appId"].as_str().unwrap().to_string(),
+    );
+    let (_, sp) = env
+        .post(
+            &env.graph("servicePrincipals"),
+            &admin,
+            json!({"appId": app_id}),
+        )
+        .await;
+    let sp_id = sp["id"].as_str().unwrap().to_string();
+    let scope_id = uuid::Uuid::new_v4().to_string();
+    let patch = json!({
+        "identifierUris": [format!("api://{app_id}")],
+        "web": {"redirectUris": ["https://10.0.0.5:4443/signin-oidc"]},
+        "api": {"oauth2PermissionScopes": [{"id": scope_id, "value": "access_as_user", "type": "User", "isEnabled": true,
+            "adminConsentDisplayName": "Access the portal", "adminConsentDescription": "Access the portal as the signed-in user"}]},
+        "requiredResourceAccess": [{"resourceAppId": "00000003-0000-0000-c000-000000000000", "resourceAccess": [{"id": "e1fe6dd8-ba31-4d61-89e7-88639da4683d", "type": "Scope"}]}],
+    });
+    assert_eq!(
+        env.patch(&env.graph(&format!("applications/{id}")), &admin, patch)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    // The service principal follows the application.
+    let (_, sp) = env
+        .get(&env.graph(&format!("servicePrincipals/{sp_id}")), &admin)
+        .await;
+    assert_eq!(sp["oauth2PermissionScopes"][0]["value"], "access_as_user");
+    assert!(
+        sp["servicePrincipalNames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == &json!(format!("api://{app_id}")))
+    );
+    assert_eq!(
+        sp["replyUrls"],
+        json!(["https://10.0.0.5:4443/signin-oidc"])
+    );
+    // Admin consent for Graph User.Read and for its own scope.
+    let (_, graph_sp) = env
+        .get(
+            &env.graph(
+                "servicePrincipals(appId='00000003-0000-0000-c000-000000000000')?$select=id",
+            ),
+            &admin,
+        )
+        .await;
+    for (resource, scope) in [
+        (graph_sp["id"].as_str().unwrap(), "User.Read"),
+        (sp_id.as_str(), "access_as_user"),
+    ] {
+        let (s, g) = env.post(&env.graph("oauth2PermissionGrants"), &admin, json!({"clientId": sp_id, "consentType": "AllPrincipals", "resourceId": resource, "scope": scope})).await;
+        assert_eq!(s, StatusCode::CREATED, "{g}");
+    }
+    env.emu.stop().await;
+}

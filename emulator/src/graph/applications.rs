@@ -451,6 +451,8 @@ pub fn route(
             let mut updated = app.body.clone();
             apply_patch(&mut updated, input)?;
             app.body = updated;
+            let app = app.clone();
+            super::service_principals::sync_from_app(&mut dir, &app);
             no_content()
         }
         // https://learn.microsoft.com/en-us/graph/api/application-delete

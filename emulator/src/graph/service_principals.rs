@@ -55,6 +55,34 @@ pub fn new_from_app(dir: &Directory, app: &Application, now: i64) -> ServicePrin
     }
 }
 
+/// Keeps the service principal's copies of the application's properties
+/// (names, roles, scopes, reply URLs) in step, as Entra does.
+pub fn sync_from_app(dir: &mut Directory, app: &Application) {
+    let app_id = str_field(&app.body, "appId").to_string();
+    let Some(sp_id) = dir
+        .sp_by_app_id(&app_id)
+        .map(|s| str_field(&s.body, "id").to_string())
+    else {
+        return;
+    };
+    let fresh = new_from_app(dir, app, 0);
+    if let Some(sp) = dir.service_principals.get_mut(&sp_id) {
+        for key in [
+            "appDisplayName",
+            "appDescription",
+            "appRoles",
+            "displayName",
+            "oauth2PermissionScopes",
+            "replyUrls",
+            "servicePrincipalNames",
+        ] {
+            if let Some(v) = fresh.body.get(key) {
+                sp.body.insert(key.to_string(), v.clone());
+            }
+        }
+    }
+}
+
 /// A first-party (Microsoft) service principal from its well-known body.
 pub fn first_party(body: Value, now: i64) -> ServicePrincipal {
     let mut m: Map<String, Value> = serde_json::from_value(body).expect("object");
