@@ -73,7 +73,7 @@ impl IntoResponse for TokenError {
         let ctx = http::ctx();
         let timestamp = ctx.date.replace('T', " ");
         let description = format!(
-            "AADSTS{}: {} Trace ID: {} Correlation ID: {} Timestamp: {}",
+            "AADSTS{}: {}\r\nTrace ID: {}\r\nCorrelation ID: {}\r\nTimestamp: {}",
             self.code, self.message, ctx.request_id, ctx.client_request_id, timestamp
         );
         let body = json!({
