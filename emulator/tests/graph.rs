@@ -589,6 +589,31 @@ async fn me_member_of_organization_and_authorization() {
         "contoso.onmicrosoft.com"
     );
 
+    // Users by ID or UPN, and a filtered list.
+    let (s, u) = env
+        .get(&env.graph(&format!("users/{}", env.upn("reader"))), &admin)
+        .await;
+    assert_eq!(
+        (s, u["id"].as_str()),
+        (StatusCode::OK, Some(env.user_id("reader").as_str()))
+    );
+    let (_, list) = env
+        .get(
+            &env.graph("users?$filter=startswith(displayName,'Alex')&$select=id,userPrincipalName"),
+            &admin,
+        )
+        .await;
+    assert_eq!(
+        list["value"],
+        json!([{"id": env.user_id("appadmin"), "userPrincipalName": env.upn("appadmin")}])
+    );
+    assert_eq!(
+        env.get(&env.graph("users/nobody@contoso.onmicrosoft.com"), &admin)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
     // A user with no role reads /me but creates nothing.
     let reader = env.graph_token("reader").await;
     assert_eq!(env.get(&env.graph("me"), &reader).await.0, StatusCode::OK);

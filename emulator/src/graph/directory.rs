@@ -1,7 +1,8 @@
-//! `/me`, `/me/memberOf` and `/organization`.
+//! `/me`, `/me/memberOf`, `/users` and `/organization`.
 // https://learn.microsoft.com/en-us/graph/api/user-get
 // https://learn.microsoft.com/en-us/graph/api/user-list-memberof
 // https://learn.microsoft.com/en-us/graph/api/organization-get
+// https://learn.microsoft.com/en-us/graph/api/user-get
 
 use axum::http::Uri;
 use serde_json::{Value, json};
@@ -12,6 +13,50 @@ use super::{GraphError, GraphResult, ok};
 use crate::known::DIRECTORY_ROLES;
 use crate::tokens::AccessClaims;
 use crate::{Shared, lock};
+
+fn user_json(u: &crate::state::User) -> serde_json::Map<String, Value> {
+    json!({
+        "businessPhones": [],
+        "displayName": u.display_name,
+        "givenName": u.display_name.split(' ').next(),
+        "jobTitle": null,
+        "mail": u.user_principal_name,
+        "mobilePhone": null,
+        "officeLocation": null,
+        "preferredLanguage": "en-US",
+        "surname": u.display_name.split(' ').nth(1),
+        "userPrincipalName": u.user_principal_name,
+        "id": u.id,
+    })
+    .as_object()
+    .cloned()
+    .unwrap_or_default()
+}
+
+fn may_read_users(claims: &AccessClaims) -> Result<(), GraphError> {
+    let ok = if claims.is_app() {
+        claims.has_role(&[
+            "User.Read.All",
+            "User.ReadWrite.All",
+            "Directory.Read.All",
+            "Directory.ReadWrite.All",
+        ])
+    } else {
+        claims.has_scope(&[
+            "User.ReadBasic.All",
+            "User.Read.All",
+            "User.ReadWrite.All",
+            "Directory.Read.All",
+            "Directory.ReadWrite.All",
+            "Directory.AccessAsUser.All",
+        ])
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(GraphError::denied())
+    }
+}
 
 /// A tenant-specific, stable object ID for a directory role.
 fn role_object_id(tenant: &str, template: &str) -> String {
@@ -47,20 +92,12 @@ pub fn route(
             let u = dir
                 .user(&claims.oid)
                 .ok_or_else(|| GraphError::not_found(&claims.oid))?;
-            let obj = json!({
-                "@odata.context": super::context(emu, "users/$entity"),
-                "businessPhones": [],
-                "displayName": u.display_name,
-                "givenName": u.display_name.split(' ').next(),
-                "jobTitle": null,
-                "mail": u.user_principal_name,
-                "mobilePhone": null,
-                "officeLocation": null,
-                "preferredLanguage": "en-US",
-                "surname": u.display_name.split(' ').nth(1),
-                "userPrincipalName": u.user_principal_name,
-                "id": u.id,
-            });
+            let mut obj = user_json(u);
+            obj.insert(
+                "@odata.context".into(),
+                Value::String(super::context(emu, "users/$entity")),
+            );
+            let obj = Value::Object(obj);
             let mut map = obj.as_object().cloned().unwrap_or_default();
             if q.select().is_some() {
                 let ctx = map.remove("@odata.context");
@@ -102,6 +139,31 @@ pub fn route(
                 &["id", "displayName", "roleTemplateId"],
                 100,
             )
+        }
+        // https://learn.microsoft.com/en-us/graph/api/user-list
+        ["users"] => {
+            may_read_users(claims)?;
+            let items = dir.users.iter().map(user_json).collect();
+            odata::collection(
+                emu,
+                uri,
+                q,
+                "users",
+                items,
+                &["id", "userPrincipalName", "displayName", "mail"],
+                100,
+            )
+        }
+        ["users", key] => {
+            may_read_users(claims)?;
+            let key = key.trim_matches(|c| c == '(' || c == ')' || c == '\'');
+            let u = dir.user(key).ok_or_else(|| GraphError::not_found(key))?;
+            let mut obj = odata::project(user_json(u), q);
+            obj.insert(
+                "@odata.context".into(),
+                Value::String(super::context(emu, "users/$entity")),
+            );
+            ok(200, Value::Object(obj))
         }
         ["organization"] => {
             let t = &dir.tenant;

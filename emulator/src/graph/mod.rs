@@ -298,7 +298,9 @@ fn route(
         ("oauth2PermissionGrants", _) => {
             grants::route_grants(emu, claims, m, &s[1..], q, body, uri)
         }
-        ("me", _) | ("organization", _) => directory::route(emu, claims, m, &s, q, uri),
+        ("me", _) | ("organization", _) | ("users", _) => {
+            directory::route(emu, claims, m, &s, q, uri)
+        }
         _ => Err(GraphError::new(
             400,
             "BadRequest",
