@@ -91,6 +91,7 @@ pub fn describe(emu: &Shared) -> Value {
     })
 }
 
+// Emulator-only (no Microsoft counterpart): the control API.
 async fn seed_get(State(emu): State<Shared>) -> Response {
     Json(describe(&emu)).into_response()
 }

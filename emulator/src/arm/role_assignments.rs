@@ -152,6 +152,7 @@ pub fn route(
                 )),
             }
         }
+        // https://learn.microsoft.com/en-us/rest/api/authorization/role-assignments/create
         ("PUT", [name]) => {
             let action = "Microsoft.Authorization/roleAssignments/write";
             if !allowed(&perms, action) {

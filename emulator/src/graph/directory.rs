@@ -88,6 +88,7 @@ pub fn route(
             "BadRequest",
             "/me request is only valid with delegated authentication flow.",
         )),
+        // https://learn.microsoft.com/en-us/graph/api/user-get
         ["me"] => {
             let u = dir
                 .user(&claims.oid)
@@ -108,6 +109,7 @@ pub fn route(
             }
             ok(200, Value::Object(map))
         }
+        // https://learn.microsoft.com/en-us/graph/api/user-list-memberof
         ["me", "memberOf"] => {
             let u = dir
                 .user(&claims.oid)
@@ -165,6 +167,7 @@ pub fn route(
             );
             ok(200, Value::Object(obj))
         }
+        // https://learn.microsoft.com/en-us/graph/api/organization-get
         ["organization"] => {
             let t = &dir.tenant;
             let org = json!({

@@ -29,6 +29,8 @@ fn is_graph(dir: &Directory, resource_sp: &str) -> bool {
 }
 
 #[allow(clippy::too_many_arguments)]
+// https://learn.microsoft.com/en-us/graph/api/serviceprincipal-list-approleassignments
+// https://learn.microsoft.com/en-us/graph/api/serviceprincipal-delete-approleassignedto
 pub fn route_assignments(
     emu: &Shared,
     claims: &AccessClaims,

@@ -140,6 +140,7 @@ fn page(title: &str, body: &str) -> Response {
     .into_response()
 }
 
+// https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow#request-an-authorization-code
 pub async fn authorize_get(
     State(emu): State<Shared>,
     Path(tenant): Path<String>,
@@ -237,6 +238,7 @@ fn consent(
     }
 }
 
+// https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow#successful-response
 pub async fn authorize_post(
     State(emu): State<Shared>,
     Path(tenant): Path<String>,
@@ -400,6 +402,7 @@ pub async fn devicecode(
     .into_response()
 }
 
+// https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-device-code#authenticating-the-user
 pub async fn device_page(State(emu): State<Shared>) -> Response {
     let dir = lock(&emu.dir);
     let users: String = dir
@@ -419,6 +422,7 @@ pub async fn device_page(State(emu): State<Shared>) -> Response {
     )
 }
 
+// https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-device-code#authenticating-the-user
 pub async fn device_post(State(emu): State<Shared>, body: Bytes) -> Response {
     let f = form(&body);
     let code = f
