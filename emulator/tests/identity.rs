@@ -916,3 +916,44 @@ fn percent_encode(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn fragment_response_mode_and_declined_consent() {
+    let env = env().await;
+    let client = env.client_id();
+    let authorize = format!(
+        "{}/{}/oauth2/v2.0/authorize",
+        env.emu.login_url,
+        env.tenant()
+    );
+    let (_, challenge) = pkce();
+    let reader = env.user_id("reader");
+    // Scopes already consented for the organisation: no consent page, straight to the redirect.
+    let form = [
+        ("client_id", client.as_str()),
+        ("response_type", "code"),
+        ("redirect_uri", "http://127.0.0.1:8080"),
+        ("scope", "User.Read email openid"),
+        ("response_mode", "fragment"),
+        ("state", "s1"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+        ("user", reader.as_str()),
+    ];
+    let r = env.http.post(&authorize).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(loc.starts_with("http://127.0.0.1:8080#code="), "{loc}");
+    assert!(loc.contains("&state=s1"));
+    // Declining consent redirects with access_denied.
+    let mut deny: Vec<(&str, &str)> = form.to_vec();
+    deny[3] = ("scope", "https://graph.microsoft.com/User.Read.All");
+    deny.push(("consent", "deny"));
+    let r = env.http.post(&authorize).form(&deny).send().await.unwrap();
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        loc.contains("error=access_denied") && loc.contains("AADSTS65004"),
+        "{loc}"
+    );
+    env.emu.stop().await;
+}

@@ -258,6 +258,8 @@ pub async fn authorize_post(
     };
     let sep = if p.get("response_mode").map(String::as_str) == Some("fragment") {
         '#'
+    } else if redirect.contains('?') {
+        '&'
     } else {
         '?'
     };
