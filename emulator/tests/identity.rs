@@ -957,3 +957,103 @@ async fn fragment_response_mode_and_declined_consent() {
     );
     env.emu.stop().await;
 }
+
+#[tokio::test]
+async fn a_user_consents_for_themselves_to_a_new_client() {
+    let env = env().await;
+    let admin = env.graph_token("admin").await;
+    let (_, app) = env
+        .post(&env.graph("applications"), &admin, serde_json::json!({"displayName": "New SPA", "spa": {"redirectUris": ["http://localhost:3000"]}}))
+        .await;
+    let client = app["appId"].as_str().unwrap().to_string();
+    let authorize = format!(
+        "{}/{}/oauth2/v2.0/authorize",
+        env.emu.login_url,
+        env.tenant()
+    );
+    let (verifier, challenge) = pkce();
+    let reader = env.user_id("reader");
+    let mut form = vec![
+        ("client_id", client.as_str()),
+        ("response_type", "code"),
+        ("redirect_uri", "http://localhost:3000"),
+        ("scope", "User.Read openid"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+        ("user", reader.as_str()),
+    ];
+    let html = env
+        .http
+        .post(&authorize)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("id=\"consent-accept\"") && html.contains("User.Read"),
+        "{html}"
+    );
+    form.push(("consent", "accept"));
+    let r = env.http.post(&authorize).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    let code = location_param(&loc, "code").unwrap();
+    let r = env
+        .http
+        .post(env.token_url())
+        .header("Origin", "http://localhost:3000")
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", client.as_str()),
+            ("code", code.as_str()),
+            ("redirect_uri", "http://localhost:3000"),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let (s, t) = split(r).await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    assert_eq!(
+        claims(t["access_token"].as_str().unwrap())["scp"],
+        "User.Read"
+    );
+    // The consent is the reader's own (consentType Principal); the client got a service principal.
+    let (_, sp) = env
+        .get(
+            &env.graph(&format!("servicePrincipals(appId='{client}')")),
+            &admin,
+        )
+        .await;
+    let (_, grants) = env
+        .get(
+            &env.graph(&format!(
+                "oauth2PermissionGrants?$filter=clientId eq '{}'",
+                sp["id"].as_str().unwrap()
+            )),
+            &admin,
+        )
+        .await;
+    assert_eq!(grants["value"][0]["consentType"], "Principal");
+    assert_eq!(grants["value"][0]["principalId"], reader.as_str());
+    // Another user has not consented: the consent page again.
+    let appadmin = env.user_id("appadmin");
+    form.pop();
+    form.pop();
+    form.push(("user", appadmin.as_str()));
+    let html = env
+        .http
+        .post(&authorize)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"consent-accept\""), "{html}");
+    env.emu.stop().await;
+}
