@@ -331,7 +331,12 @@ pub async fn authorize_post(
     }
     drop(dir);
     let code = format!("1.{}", random_string(64));
-    lock(&emu.sessions).codes.insert(
+    let mut sessions = lock(&emu.sessions);
+    // Forget codes long past their lifetime.
+    sessions
+        .codes
+        .retain(|_, c| now - c.created <= 2 * token::CODE_LIFETIME);
+    sessions.codes.insert(
         code.clone(),
         AuthCode {
             client_id,
