@@ -12,3 +12,4 @@ pub mod key;
 pub mod keygen;
 pub mod password;
 pub mod key_credential;
+pub mod pfx;

@@ -1,0 +1,498 @@
+//! Reading a PFX: check the MAC, decrypt the bags, pair the key with its
+//! certificate.
+
+use cms::content_info::ContentInfo;
+use cms::encrypted_data::EncryptedData;
+use const_oid::ObjectIdentifier;
+use der::asn1::{BitStringRef, BmpString, OctetString, OctetStringRef};
+use der::{Decode, Encode};
+use pkcs12::pfx::Pfx;
+use zeroize::Zeroizing;
+
+use super::pbe::{self, Budget, Password};
+use super::{PfxError, oids};
+use crate::core::certificate::{self, Certificate, KeyKind};
+use crate::core::key::RsaKey;
+
+/// The private key found in a PFX.
+#[allow(clippy::large_enum_variant)] // an RSA key is the common case
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImportedKey {
+    Rsa(RsaKey),
+    /// Parsed (algorithm and curve) but not usable for Entra.
+    NonRsa {
+        kind: KeyKind,
+    },
+}
+
+impl ImportedKey {
+    pub fn kind(&self) -> KeyKind {
+        match self {
+            ImportedKey::Rsa(k) => KeyKind::Rsa { bits: k.bits() },
+            ImportedKey::NonRsa { kind } => kind.clone(),
+        }
+    }
+}
+
+/// What a PFX holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Imported {
+    /// The first private key of the file.
+    pub key: Option<ImportedKey>,
+    /// The certificate of the key (same localKeyId, else same public key).
+    /// With no key, or no certificate of the key, this is `None` and every
+    /// certificate is in `others` (as pyca/cryptography reads PFX files).
+    pub leaf: Option<Certificate>,
+    /// The other certificates, in file order.
+    pub others: Vec<Certificate>,
+    /// The friendlyName of each of `others` (same order).
+    pub other_friendly_names: Vec<Option<String>>,
+    pub leaf_friendly_name: Option<String>,
+    pub key_friendly_name: Option<String>,
+    /// Every friendly name in the file, in bag order, without repeats.
+    pub friendly_names: Vec<String>,
+    /// The MAC's digest ("SHA-1", "SHA-256"), or `None` without a MAC.
+    pub mac: Option<String>,
+    /// The encryption algorithms of the bags, in file order, without
+    /// repeats ("pbeWithSHAAnd3-KeyTripleDES-CBC", "PBES2 …").
+    pub encryption: Vec<String>,
+}
+
+impl Imported {
+    /// The key and certificate the wizards need: an RSA key and the
+    /// certificate that belongs to it.
+    pub fn usable_for_entra(&self) -> Result<(&RsaKey, &Certificate), PfxError> {
+        let key = match &self.key {
+            None => return Err(PfxError::NoPrivateKey),
+            Some(ImportedKey::NonRsa { kind }) => {
+                return Err(PfxError::NotRsa { kind: kind.clone() });
+            }
+            Some(ImportedKey::Rsa(k)) => k,
+        };
+        match &self.leaf {
+            Some(leaf) if key.matches(leaf) => Ok((key, leaf)),
+            Some(_) => Err(PfxError::KeyMismatch),
+            None if self.others.is_empty() => Err(PfxError::NoCertificate),
+            None => Err(PfxError::KeyMismatch),
+        }
+    }
+}
+
+/// `SafeBag` as RFC 7292 defines it. (pkcs12 0.1's own type keeps the `[0]`
+/// wrapper in `bag_value` when decoding, so it is only used for encoding.)
+#[derive(der::Sequence)]
+struct SafeBag<'a> {
+    bag_id: ObjectIdentifier,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
+    bag_value: der::AnyRef<'a>,
+    bag_attributes: Option<x509_cert::attr::Attributes>,
+}
+
+/// A bag's attributes that matter here.
+#[derive(Default)]
+struct BagAttributes {
+    friendly_name: Option<String>,
+    local_key_id: Option<Vec<u8>>,
+}
+
+struct FoundKey {
+    key: ImportedKey,
+    /// The public key to match against a certificate's SPKI: the whole SPKI
+    /// DER for RSA, the raw public point for EC.
+    public: Option<Vec<u8>>,
+    attrs: BagAttributes,
+}
+
+struct FoundCert {
+    cert: Certificate,
+    attrs: BagAttributes,
+}
+
+#[derive(Default)]
+struct Found {
+    keys: Vec<FoundKey>,
+    certs: Vec<FoundCert>,
+    friendly_names: Vec<String>,
+    encryption: Vec<String>,
+    /// A MAC was present and verified: a later decryption failure means
+    /// damage, not a wrong password.
+    mac_verified: bool,
+}
+
+/// Reads a PFX. `password`: `None` = no password (the PKCS#12 KDF over an
+/// empty string), `Some("")` = the empty password. Callers try `None`, then
+/// `Some("")`, before asking the admin.
+pub fn import(data: &[u8], password: Option<&str>) -> Result<Imported, PfxError> {
+    let pfx = decode_pfx(data)?;
+    let password = Password::new(password);
+    let mut budget = Budget::new();
+
+    if pfx.auth_safe.content_type != oids::DATA {
+        return Err(PfxError::unsupported(&pfx.auth_safe.content_type));
+    }
+    let auth_safe_bytes = pfx
+        .auth_safe
+        .content
+        .decode_as::<OctetString>()
+        .map_err(PfxError::corrupt)?;
+    let auth_safe_bytes = auth_safe_bytes.as_bytes();
+
+    let mut found = Found::default();
+    if let Some(mac) = &pfx.mac_data {
+        let rounds = budget.spend(mac.iterations.into())?;
+        if mac.mac.algorithm.oid == oids::PBMAC1 {
+            return Err(PfxError::unsupported(&oids::PBMAC1));
+        }
+        pbe::verify_mac(
+            &mac.mac.algorithm.oid,
+            &password,
+            mac.mac_salt.as_bytes(),
+            rounds,
+            auth_safe_bytes,
+            mac.mac.digest.as_bytes(),
+        )?;
+        found.mac_verified = true;
+    }
+
+    let contents = Vec::<ContentInfo>::from_der(auth_safe_bytes).map_err(PfxError::corrupt)?;
+    for ci in &contents {
+        match ci.content_type {
+            oids::DATA => {
+                let safe = ci
+                    .content
+                    .decode_as::<OctetString>()
+                    .map_err(PfxError::corrupt)?;
+                read_safe_contents(safe.as_bytes(), &password, &mut budget, &mut found, 0)?;
+            }
+            oids::ENCRYPTED_DATA => {
+                let ed = ci
+                    .content
+                    .decode_as::<EncryptedData>()
+                    .map_err(PfxError::corrupt)?;
+                let eci = &ed.enc_content_info;
+                let Some(ct) = &eci.encrypted_content else {
+                    continue;
+                };
+                note(&mut found.encryption, pbe::describe(&eci.content_enc_alg));
+                let plain =
+                    pbe::decrypt(&eci.content_enc_alg, &password, ct.as_bytes(), &mut budget)
+                        .map_err(|e| after_mac(e, found.mac_verified))?;
+                read_safe_contents(&plain, &password, &mut budget, &mut found, 0).map_err(|e| {
+                    match e {
+                        // Garbage that happened to have valid padding.
+                        PfxError::Corrupt(_) if !found.mac_verified => PfxError::WrongPassword,
+                        e => e,
+                    }
+                })?;
+            }
+            other => return Err(PfxError::unsupported(&other)),
+        }
+    }
+    let mac = pfx
+        .mac_data
+        .as_ref()
+        .map(|m| super::algorithm_name(&m.mac.algorithm.oid));
+    Ok(assemble(found, mac))
+}
+
+fn after_mac(e: PfxError, mac_verified: bool) -> PfxError {
+    match e {
+        PfxError::WrongPassword if mac_verified => {
+            PfxError::corrupt("a bag does not decrypt with the password that opens the file")
+        }
+        e => e,
+    }
+}
+
+fn note(list: &mut Vec<String>, s: String) {
+    if !list.contains(&s) {
+        list.push(s);
+    }
+}
+
+/// Decodes the outer PFX structure, or says what the file is instead.
+fn decode_pfx(data: &[u8]) -> Result<Pfx, PfxError> {
+    let start = data
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(data.len());
+    let text = &data[start..];
+    let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+    if text.starts_with(b"-----BEGIN") {
+        let s = String::from_utf8_lossy(text);
+        if s.contains("PRIVATE KEY-----") {
+            return Err(PfxError::PemPrivateKey);
+        }
+        if s.contains("CERTIFICATE-----") {
+            return Err(PfxError::PemCertificate);
+        }
+        return Err(PfxError::NotPkcs12);
+    }
+    if data.is_empty() {
+        return Err(PfxError::NotPkcs12);
+    }
+    match Pfx::from_der(data) {
+        Ok(pfx) => Ok(pfx),
+        Err(e) => {
+            if x509_cert::Certificate::from_der(data).is_ok() {
+                return Err(PfxError::DerCertificate);
+            }
+            if pkcs8::PrivateKeyInfo::from_der(data).is_ok()
+                || pkcs12::pbe_params::EncryptedPrivateKeyInfo::from_der(data).is_ok()
+            {
+                return Err(PfxError::DerPrivateKey);
+            }
+            if declared_length_exceeds(data) {
+                return Err(PfxError::Truncated);
+            }
+            if data[0] == 0x30 && matches!(e.kind(), der::ErrorKind::Incomplete { .. }) {
+                return Err(PfxError::Truncated);
+            }
+            if looks_like_pfx_prefix(data) {
+                return Err(PfxError::corrupt(e));
+            }
+            Err(PfxError::NotPkcs12)
+        }
+    }
+}
+
+/// The outer SEQUENCE claims more bytes than the file has.
+fn declared_length_exceeds(data: &[u8]) -> bool {
+    let mut reader = match der::SliceReader::new(data) {
+        Ok(r) => r,
+        Err(_) => return false,
+    };
+    match der::Header::decode(&mut reader) {
+        Ok(h) => {
+            let header_len = u32::from(h.encoded_len().unwrap_or_default()) as usize;
+            h.tag == der::Tag::Sequence && header_len + u32::from(h.length) as usize > data.len()
+        }
+        Err(_) => false,
+    }
+}
+
+/// SEQUENCE { INTEGER 3, SEQUENCE { OID id-data … — the start of a PFX.
+fn looks_like_pfx_prefix(data: &[u8]) -> bool {
+    let Ok(mut r) = der::SliceReader::new(data) else {
+        return false;
+    };
+    use der::Reader;
+    let Ok(h) = der::Header::decode(&mut r) else {
+        return false;
+    };
+    if h.tag != der::Tag::Sequence {
+        return false;
+    }
+    matches!(u8::decode(&mut r), Ok(3)) && r.peek_tag().ok() == Some(der::Tag::Sequence)
+}
+
+fn read_safe_contents(
+    der_bytes: &[u8],
+    password: &Password,
+    budget: &mut Budget,
+    found: &mut Found,
+    depth: u8,
+) -> Result<(), PfxError> {
+    if depth > 4 {
+        return Err(PfxError::corrupt("safe contents nested too deeply"));
+    }
+    let bags = Vec::<SafeBag>::from_der(der_bytes).map_err(PfxError::corrupt)?;
+    for bag in bags {
+        let attrs = bag_attributes(&bag);
+        if let Some(name) = &attrs.friendly_name {
+            note(&mut found.friendly_names, name.clone());
+        }
+        match bag.bag_id {
+            oids::KEY_BAG => {
+                let key = Zeroizing::new(bag.bag_value.to_der().map_err(PfxError::corrupt)?);
+                found.keys.push(read_key(&key, attrs)?);
+            }
+            oids::SHROUDED_KEY_BAG => {
+                let epki = bag
+                    .bag_value
+                    .decode_as::<pkcs12::pbe_params::EncryptedPrivateKeyInfo>()
+                    .map_err(PfxError::corrupt)?;
+                note(
+                    &mut found.encryption,
+                    pbe::describe(&epki.encryption_algorithm),
+                );
+                let plain = pbe::decrypt(
+                    &epki.encryption_algorithm,
+                    password,
+                    epki.encrypted_data.as_bytes(),
+                    budget,
+                )
+                .map_err(|e| after_mac(e, found.mac_verified))?;
+                let key = read_key(&plain, attrs).map_err(|e| match e {
+                    PfxError::Corrupt(_) if !found.mac_verified => PfxError::WrongPassword,
+                    e => e,
+                })?;
+                found.keys.push(key);
+            }
+            oids::CERT_BAG => {
+                let bag_value = bag
+                    .bag_value
+                    .decode_as::<pkcs12::cert_type::CertBag>()
+                    .map_err(PfxError::corrupt)?;
+                if bag_value.cert_id != oids::X509_CERTIFICATE {
+                    // SDSI certificates: nothing Entra can use.
+                    continue;
+                }
+                let cert = Certificate::from_der(bag_value.cert_value.as_bytes())
+                    .map_err(|e| PfxError::corrupt(format!("a certificate is damaged: {e}")))?;
+                found.certs.push(FoundCert { cert, attrs });
+            }
+            oids::SAFE_CONTENTS_BAG => {
+                let inner = bag.bag_value.to_der().map_err(PfxError::corrupt)?;
+                read_safe_contents(&inner, password, budget, found, depth + 1)?;
+            }
+            // CRL and secret bags carry nothing the wizards use.
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn bag_attributes(bag: &SafeBag<'_>) -> BagAttributes {
+    let mut out = BagAttributes::default();
+    for attr in bag.bag_attributes.iter().flat_map(|a| a.iter()) {
+        let Some(value) = attr.values.iter().next() else {
+            continue;
+        };
+        match attr.oid {
+            oids::FRIENDLY_NAME => {
+                out.friendly_name = value
+                    .decode_as::<BmpString>()
+                    .ok()
+                    .map(|s| s.to_string())
+                    .or_else(|| {
+                        value
+                            .decode_as::<der::asn1::Utf8StringRef<'_>>()
+                            .ok()
+                            .map(|s| s.to_string())
+                    });
+            }
+            oids::LOCAL_KEY_ID => {
+                out.local_key_id = value
+                    .decode_as::<OctetStringRef<'_>>()
+                    .ok()
+                    .map(|s| s.as_bytes().to_vec());
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Reads a PKCS#8 `PrivateKeyInfo`: RSA keys are kept, others are named.
+fn read_key(pkcs8_der: &[u8], attrs: BagAttributes) -> Result<FoundKey, PfxError> {
+    let info = pkcs8::PrivateKeyInfo::from_der(pkcs8_der).map_err(PfxError::corrupt)?;
+    let oid = info.algorithm.oid;
+    if oid == certificate::RSA_ENCRYPTION {
+        let key = RsaKey::from_pkcs8_der(pkcs8_der).map_err(PfxError::corrupt)?;
+        let public = Some(key.public_key_der());
+        return Ok(FoundKey {
+            key: ImportedKey::Rsa(key),
+            public,
+            attrs,
+        });
+    }
+    if oid == certificate::ID_EC_PUBLIC_KEY {
+        #[derive(der::Sequence)]
+        struct EcPrivateKey<'a> {
+            version: u8,
+            private_key: OctetStringRef<'a>,
+            #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+            parameters: Option<ObjectIdentifier>,
+            #[asn1(context_specific = "1", tag_mode = "EXPLICIT", optional = "true")]
+            public_key: Option<BitStringRef<'a>>,
+        }
+        let ec = EcPrivateKey::from_der(info.private_key).ok();
+        let curve = info
+            .algorithm
+            .parameters
+            .and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
+            .or_else(|| ec.as_ref().and_then(|k| k.parameters))
+            .map(|c| certificate::curve_name(&c))
+            .unwrap_or_else(|| "unknown-curve".into());
+        let public = ec
+            .as_ref()
+            .and_then(|k| k.public_key)
+            .map(|b| b.raw_bytes().to_vec());
+        let _ = ec.map(|k| (k.version, k.private_key));
+        return Ok(FoundKey {
+            key: ImportedKey::NonRsa {
+                kind: KeyKind::Ec { curve },
+            },
+            public,
+            attrs,
+        });
+    }
+    Ok(FoundKey {
+        key: ImportedKey::NonRsa {
+            kind: KeyKind::Other {
+                algorithm: super::algorithm_name(&oid),
+            },
+        },
+        public: None,
+        attrs,
+    })
+}
+
+fn key_matches_cert(key: &FoundKey, cert: &Certificate) -> bool {
+    let Some(public) = &key.public else {
+        return false;
+    };
+    match &key.key {
+        ImportedKey::Rsa(_) => cert.public_key_der() == *public,
+        ImportedKey::NonRsa { .. } => {
+            let spki = cert.x509().tbs_certificate.subject_public_key_info;
+            spki.algorithm.oid == certificate::ID_EC_PUBLIC_KEY
+                && spki.subject_public_key.raw_bytes() == public.as_slice()
+        }
+    }
+}
+
+fn assemble(found: Found, mac: Option<String>) -> Imported {
+    let Found {
+        mut keys,
+        certs,
+        friendly_names,
+        encryption,
+        ..
+    } = found;
+    let key = if keys.is_empty() {
+        None
+    } else {
+        Some(keys.remove(0))
+    };
+    let leaf_index = key.as_ref().and_then(|k| {
+        k.attrs
+            .local_key_id
+            .as_ref()
+            .and_then(|id| {
+                certs
+                    .iter()
+                    .position(|c| c.attrs.local_key_id.as_ref() == Some(id))
+            })
+            .or_else(|| certs.iter().position(|c| key_matches_cert(k, &c.cert)))
+    });
+    let mut imported = Imported {
+        key_friendly_name: key.as_ref().and_then(|k| k.attrs.friendly_name.clone()),
+        key: key.map(|k| k.key),
+        friendly_names,
+        mac,
+        encryption,
+        ..Imported::default()
+    };
+    for (i, c) in certs.into_iter().enumerate() {
+        if Some(i) == leaf_index {
+            imported.leaf = Some(c.cert);
+            imported.leaf_friendly_name = c.attrs.friendly_name;
+        } else {
+            imported.others.push(c.cert);
+            imported.other_friendly_names.push(c.attrs.friendly_name);
+        }
+    }
+    imported
+}

@@ -1,0 +1,451 @@
+//! Password-based encryption and MAC for PKCS#12, on RustCrypto primitives:
+//! the PKCS#12 KDF (RFC 7292 appendix B) with 3DES and RC2, PBES2 through
+//! `pkcs5`, and the HMAC integrity check.
+
+use cipher::block_padding::Pkcs7;
+use cipher::{BlockDecryptMut, BlockEncryptMut, InnerIvInit, KeyInit, KeyIvInit};
+use const_oid::ObjectIdentifier;
+use der::{Decode, Encode};
+use hmac::{Mac, SimpleHmac};
+use pkcs12::kdf::{Pkcs12KeyType, derive_key};
+use sha2::digest::core_api::BlockSizeUser;
+use sha2::digest::{Digest, FixedOutputReset};
+use spki::AlgorithmIdentifierOwned;
+use zeroize::Zeroizing;
+
+use super::PfxError;
+use super::oids;
+
+/// Highest iteration count accepted in one KDF run.
+pub const MAX_ITERATIONS: u64 = 10_000_000;
+/// Highest iteration count accepted over a whole file, so that a file with
+/// many bags cannot freeze the page either.
+pub const MAX_TOTAL_ITERATIONS: u64 = 40_000_000;
+
+/// The password as the two encodings PKCS#12 uses: BMPString with a
+/// terminating NUL for the PKCS#12 KDF, UTF-8 for PBES2.
+pub(crate) struct Password {
+    bmp: Zeroizing<Vec<u8>>,
+    utf8: Zeroizing<Vec<u8>>,
+}
+
+impl Password {
+    /// `None`: no password (the KDF runs over an empty string). `Some("")`:
+    /// the empty password (BMP "\0\0").
+    pub fn new(password: Option<&str>) -> Self {
+        match password {
+            None => Self {
+                bmp: Zeroizing::new(Vec::new()),
+                utf8: Zeroizing::new(Vec::new()),
+            },
+            Some(p) => {
+                let mut bmp = Zeroizing::new(Vec::with_capacity(p.len() * 2 + 2));
+                // UTF-16 big-endian (characters beyond the BMP as surrogate
+                // pairs, as OpenSSL and Windows do), then NUL.
+                for unit in p.encode_utf16() {
+                    bmp.extend_from_slice(&unit.to_be_bytes());
+                }
+                bmp.extend_from_slice(&[0, 0]);
+                Self {
+                    bmp,
+                    utf8: Zeroizing::new(p.as_bytes().to_vec()),
+                }
+            }
+        }
+    }
+}
+
+/// Counts the KDF iterations a file makes us run.
+pub(crate) struct Budget {
+    spent: u64,
+}
+
+impl Budget {
+    pub fn new() -> Self {
+        Self { spent: 0 }
+    }
+
+    pub fn spend(&mut self, iterations: i64) -> Result<i32, PfxError> {
+        if iterations < 1 {
+            return Err(PfxError::corrupt(format!(
+                "iteration count {iterations} is not positive"
+            )));
+        }
+        let it = iterations as u64;
+        if it > MAX_ITERATIONS {
+            return Err(PfxError::TooManyIterations { iterations: it });
+        }
+        self.spent += it;
+        if self.spent > MAX_TOTAL_ITERATIONS {
+            return Err(PfxError::TooManyIterations {
+                iterations: self.spent,
+            });
+        }
+        Ok(it as i32)
+    }
+}
+
+/// The PKCS#12 PBE schemes (RFC 7292 appendix C) this module handles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pkcs12Cipher {
+    TripleDes3Key,
+    TripleDes2Key,
+    Rc2_128,
+    Rc2_40,
+}
+
+impl Pkcs12Cipher {
+    fn from_oid(oid: &ObjectIdentifier) -> Option<Self> {
+        Some(match *oid {
+            oids::PBE_SHA1_3DES => Self::TripleDes3Key,
+            oids::PBE_SHA1_2DES => Self::TripleDes2Key,
+            oids::PBE_SHA1_RC2_128 => Self::Rc2_128,
+            oids::PBE_SHA1_RC2_40 => Self::Rc2_40,
+            _ => return None,
+        })
+    }
+
+    fn key_len(self) -> usize {
+        match self {
+            Self::TripleDes3Key => 24,
+            Self::TripleDes2Key | Self::Rc2_128 => 16,
+            Self::Rc2_40 => 5,
+        }
+    }
+}
+
+/// A short description of an encryption algorithm identifier, for
+/// inspection ("pbeWithSHAAnd3-KeyTripleDES-CBC", "PBES2 AES-256-CBC
+/// HMAC-SHA256").
+pub(crate) fn describe(alg: &AlgorithmIdentifierOwned) -> String {
+    if alg.oid == oids::PBES2
+        && let Some(Ok(p)) = alg
+            .parameters
+            .as_ref()
+            .map(|p| p.decode_as::<pkcs12::pbe_params::Pbes2Params>())
+    {
+        let prf = p
+            .kdf
+            .parameters
+            .as_ref()
+            .and_then(|k| k.decode_as::<pkcs12::pbe_params::Pbkdf2Params>().ok())
+            .map(|k| super::algorithm_name(&k.prf.oid))
+            .unwrap_or_else(|| "HMAC-SHA1".into());
+        return format!("PBES2 {} {prf}", super::algorithm_name(&p.encryption.oid));
+    }
+    super::algorithm_name(&alg.oid)
+}
+
+/// Decrypts `ciphertext` with the algorithm `alg` and the password.
+/// A padding failure is reported as a wrong password.
+pub(crate) fn decrypt(
+    alg: &AlgorithmIdentifierOwned,
+    password: &Password,
+    ciphertext: &[u8],
+    budget: &mut Budget,
+) -> Result<Zeroizing<Vec<u8>>, PfxError> {
+    if let Some(cipher) = Pkcs12Cipher::from_oid(&alg.oid) {
+        let params: pkcs12::pbe_params::Pkcs12PbeParams = alg
+            .parameters
+            .as_ref()
+            .ok_or_else(|| PfxError::corrupt("PBE parameters are missing"))?
+            .decode_as()
+            .map_err(PfxError::corrupt)?;
+        let rounds = budget.spend(params.iterations.into())?;
+        let salt = params.salt.as_bytes();
+        let key = Zeroizing::new(derive_key::<sha1::Sha1>(
+            &password.bmp,
+            salt,
+            Pkcs12KeyType::EncryptionKey,
+            rounds,
+            cipher.key_len(),
+        ));
+        let iv = derive_key::<sha1::Sha1>(&password.bmp, salt, Pkcs12KeyType::Iv, rounds, 8);
+        let bad_key = |_| PfxError::corrupt("bad key or IV length");
+        let out = match cipher {
+            Pkcs12Cipher::TripleDes3Key => {
+                cbc::Decryptor::<des::TdesEde3>::new_from_slices(&key, &iv)
+                    .map_err(bad_key)?
+                    .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
+            }
+            Pkcs12Cipher::TripleDes2Key => {
+                cbc::Decryptor::<des::TdesEde2>::new_from_slices(&key, &iv)
+                    .map_err(bad_key)?
+                    .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
+            }
+            Pkcs12Cipher::Rc2_128 | Pkcs12Cipher::Rc2_40 => {
+                let rc2 = rc2::Rc2::new_with_eff_key_len(&key, cipher.key_len() * 8);
+                cbc::Decryptor::<rc2::Rc2>::inner_iv_slice_init(rc2, &iv)
+                    .map_err(bad_key)?
+                    .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
+            }
+        };
+        return out.map(Zeroizing::new).map_err(|_| PfxError::WrongPassword);
+    }
+    if alg.oid == oids::PBES2 {
+        let der = alg.to_der().map_err(PfxError::corrupt)?;
+        check_pbes2(alg, budget)?;
+        let scheme = pkcs5::EncryptionScheme::from_der(&der).map_err(PfxError::corrupt)?;
+        return scheme
+            .decrypt(&*password.utf8, ciphertext)
+            .map(Zeroizing::new)
+            .map_err(|_| PfxError::WrongPassword);
+    }
+    Err(PfxError::unsupported(&alg.oid))
+}
+
+/// Checks a PBES2 algorithm before `pkcs5` runs it: PBKDF2 with a known PRF,
+/// an AES-CBC cipher, and a sane iteration count.
+fn check_pbes2(alg: &AlgorithmIdentifierOwned, budget: &mut Budget) -> Result<(), PfxError> {
+    let p: pkcs12::pbe_params::Pbes2Params = alg
+        .parameters
+        .as_ref()
+        .ok_or_else(|| PfxError::corrupt("PBES2 parameters are missing"))?
+        .decode_as()
+        .map_err(PfxError::corrupt)?;
+    if p.kdf.oid != oids::PBKDF2 {
+        return Err(PfxError::unsupported(&p.kdf.oid));
+    }
+    if ![oids::AES_128_CBC, oids::AES_192_CBC, oids::AES_256_CBC].contains(&p.encryption.oid) {
+        return Err(PfxError::unsupported(&p.encryption.oid));
+    }
+    // The PRF is optional (default hmacWithSHA1); decode leniently.
+    #[derive(der::Sequence)]
+    struct Pbkdf2<'a> {
+        salt: der::AnyRef<'a>,
+        iterations: u64,
+        key_length: Option<u16>,
+        prf: Option<spki::AlgorithmIdentifierRef<'a>>,
+    }
+    let kdf: Pbkdf2<'_> = p
+        .kdf
+        .parameters
+        .as_ref()
+        .ok_or_else(|| PfxError::corrupt("PBKDF2 parameters are missing"))?
+        .decode_as()
+        .map_err(PfxError::corrupt)?;
+    if let Some(prf) = kdf.prf
+        && ![
+            oids::HMAC_SHA1,
+            oids::HMAC_SHA224,
+            oids::HMAC_SHA256,
+            oids::HMAC_SHA384,
+            oids::HMAC_SHA512,
+        ]
+        .contains(&prf.oid)
+    {
+        return Err(PfxError::unsupported(&prf.oid));
+    }
+    let _ = (kdf.salt, kdf.key_length);
+    budget.spend(i64::try_from(kdf.iterations).unwrap_or(i64::MAX))?;
+    Ok(())
+}
+
+/// Encrypts with pbeWithSHAAnd3-KeyTripleDES-CBC; returns the algorithm
+/// identifier and the ciphertext.
+pub(crate) fn encrypt_3des(
+    password: &Password,
+    salt: &[u8],
+    iterations: i32,
+    plaintext: &[u8],
+) -> Result<(AlgorithmIdentifierOwned, Vec<u8>), PfxError> {
+    let key = Zeroizing::new(derive_key::<sha1::Sha1>(
+        &password.bmp,
+        salt,
+        Pkcs12KeyType::EncryptionKey,
+        iterations,
+        24,
+    ));
+    let iv = derive_key::<sha1::Sha1>(&password.bmp, salt, Pkcs12KeyType::Iv, iterations, 8);
+    let ct = cbc::Encryptor::<des::TdesEde3>::new_from_slices(&key, &iv)
+        .map_err(|e| PfxError::Export(e.to_string()))?
+        .encrypt_padded_vec_mut::<Pkcs7>(plaintext);
+    let params = pkcs12::pbe_params::Pkcs12PbeParams {
+        salt: der::asn1::OctetString::new(salt).map_err(|e| PfxError::Export(e.to_string()))?,
+        iterations,
+    };
+    let alg = AlgorithmIdentifierOwned {
+        oid: oids::PBE_SHA1_3DES,
+        parameters: Some(
+            der::Any::encode_from(&params).map_err(|e| PfxError::Export(e.to_string()))?,
+        ),
+    };
+    Ok((alg, ct))
+}
+
+/// Encrypts with PBES2: PBKDF2-HMAC-SHA256 and AES-256-CBC.
+pub(crate) fn encrypt_pbes2(
+    password: &Password,
+    salt: &[u8],
+    iv: &[u8; 16],
+    iterations: u32,
+    plaintext: &[u8],
+) -> Result<(AlgorithmIdentifierOwned, Vec<u8>), PfxError> {
+    let export = |e: &dyn core::fmt::Display| PfxError::Export(e.to_string());
+    let params = pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(iterations, salt, iv)
+        .map_err(|e| export(&e))?;
+    let ct = params
+        .encrypt(&*password.utf8, plaintext)
+        .map_err(|e| export(&e))?;
+    let der = pkcs5::EncryptionScheme::from(params)
+        .to_der()
+        .map_err(|e| export(&e))?;
+    let alg = AlgorithmIdentifierOwned::from_der(&der).map_err(|e| export(&e))?;
+    Ok((alg, ct))
+}
+
+fn hmac_pkcs12<D>(password: &Password, salt: &[u8], rounds: i32, data: &[u8]) -> SimpleHmac<D>
+where
+    D: Digest + FixedOutputReset + BlockSizeUser,
+{
+    let key = Zeroizing::new(derive_key::<D>(
+        &password.bmp,
+        salt,
+        Pkcs12KeyType::Mac,
+        rounds,
+        <D as Digest>::output_size(),
+    ));
+    let mut mac =
+        <SimpleHmac<D> as KeyInit>::new_from_slice(&key).expect("HMAC takes keys of any length");
+    mac.update(data);
+    mac
+}
+
+/// Computes the PKCS#12 MAC (HMAC keyed by the PKCS#12 KDF with the same
+/// digest) over `data`.
+pub(crate) fn compute_mac(
+    digest: &ObjectIdentifier,
+    password: &Password,
+    salt: &[u8],
+    rounds: i32,
+    data: &[u8],
+) -> Result<Vec<u8>, PfxError> {
+    Ok(match *digest {
+        oids::SHA1 => hmac_pkcs12::<sha1::Sha1>(password, salt, rounds, data)
+            .finalize()
+            .into_bytes()
+            .to_vec(),
+        oids::SHA224 => hmac_pkcs12::<sha2::Sha224>(password, salt, rounds, data)
+            .finalize()
+            .into_bytes()
+            .to_vec(),
+        oids::SHA256 => hmac_pkcs12::<sha2::Sha256>(password, salt, rounds, data)
+            .finalize()
+            .into_bytes()
+            .to_vec(),
+        oids::SHA384 => hmac_pkcs12::<sha2::Sha384>(password, salt, rounds, data)
+            .finalize()
+            .into_bytes()
+            .to_vec(),
+        oids::SHA512 => hmac_pkcs12::<sha2::Sha512>(password, salt, rounds, data)
+            .finalize()
+            .into_bytes()
+            .to_vec(),
+        _ => return Err(PfxError::unsupported(digest)),
+    })
+}
+
+/// Verifies the PKCS#12 MAC in constant time.
+pub(crate) fn verify_mac(
+    digest: &ObjectIdentifier,
+    password: &Password,
+    salt: &[u8],
+    rounds: i32,
+    data: &[u8],
+    expected: &[u8],
+) -> Result<(), PfxError> {
+    let ok = match *digest {
+        oids::SHA1 => {
+            hmac_pkcs12::<sha1::Sha1>(password, salt, rounds, data).verify_slice(expected)
+        }
+        oids::SHA224 => {
+            hmac_pkcs12::<sha2::Sha224>(password, salt, rounds, data).verify_slice(expected)
+        }
+        oids::SHA256 => {
+            hmac_pkcs12::<sha2::Sha256>(password, salt, rounds, data).verify_slice(expected)
+        }
+        oids::SHA384 => {
+            hmac_pkcs12::<sha2::Sha384>(password, salt, rounds, data).verify_slice(expected)
+        }
+        oids::SHA512 => {
+            hmac_pkcs12::<sha2::Sha512>(password, salt, rounds, data).verify_slice(expected)
+        }
+        _ => return Err(PfxError::unsupported(digest)),
+    };
+    ok.map_err(|_| PfxError::WrongPassword)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_encode_as_bmp_with_nul_and_utf8() {
+        assert!(Password::new(None).bmp.is_empty());
+        assert_eq!(*Password::new(Some("")).bmp, [0, 0]);
+        assert_eq!(*Password::new(Some("aé")).bmp, [0, b'a', 0, 0xE9, 0, 0]);
+        assert_eq!(*Password::new(Some("aé")).utf8, "aé".as_bytes());
+        // Beyond the BMP: a surrogate pair.
+        assert_eq!(
+            *Password::new(Some("😀")).bmp,
+            [0xD8, 0x3D, 0xDE, 0x00, 0, 0]
+        );
+    }
+
+    #[test]
+    fn budget_refuses_absurd_iteration_counts() {
+        let mut b = Budget::new();
+        assert_eq!(b.spend(2048), Ok(2048));
+        assert_eq!(
+            b.spend(10_000_001),
+            Err(PfxError::TooManyIterations {
+                iterations: 10_000_001
+            })
+        );
+        assert!(b.spend(0).is_err());
+        for _ in 0..3 {
+            b.spend(10_000_000).unwrap();
+        }
+        assert_eq!(
+            b.spend(10_000_000).unwrap_err().kind(),
+            "too_many_iterations"
+        );
+    }
+
+    #[test]
+    fn three_des_round_trips_and_a_wrong_password_fails() {
+        let pw = Password::new(Some("secret"));
+        let (alg, ct) = encrypt_3des(&pw, &[1; 8], 2048, b"attack at dawn").unwrap();
+        assert_eq!(describe(&alg), "pbeWithSHAAnd3-KeyTripleDES-CBC");
+        let pt = decrypt(&alg, &pw, &ct, &mut Budget::new()).unwrap();
+        assert_eq!(&**pt, b"attack at dawn");
+        // A wrong key almost always breaks the padding; try a few passwords
+        // and require that none decrypts to the plaintext.
+        for wrong in ["Secret", "secret ", "x"] {
+            let r = decrypt(&alg, &Password::new(Some(wrong)), &ct, &mut Budget::new());
+            assert!(r.as_deref().map(|p| &**p) != Ok(b"attack at dawn".as_slice()));
+        }
+    }
+
+    #[test]
+    fn pbes2_round_trips() {
+        let pw = Password::new(Some("pässword"));
+        let (alg, ct) = encrypt_pbes2(&pw, &[2; 16], &[3; 16], 2048, b"hello").unwrap();
+        assert_eq!(describe(&alg), "PBES2 AES-256-CBC HMAC-SHA256");
+        let pt = decrypt(&alg, &pw, &ct, &mut Budget::new()).unwrap();
+        assert_eq!(&**pt, b"hello");
+    }
+
+    #[test]
+    fn mac_verifies_only_with_the_right_password() {
+        let pw = Password::new(Some("pw"));
+        for d in [oids::SHA1, oids::SHA256, oids::SHA512] {
+            let mac = compute_mac(&d, &pw, b"salt", 2048, b"data").unwrap();
+            assert!(verify_mac(&d, &pw, b"salt", 2048, b"data", &mac).is_ok());
+            assert_eq!(
+                verify_mac(&d, &Password::new(Some("pW")), b"salt", 2048, b"data", &mac),
+                Err(PfxError::WrongPassword)
+            );
+        }
+    }
+}
