@@ -16,7 +16,7 @@ fn round_trip(size: KeySize, mode: ExportMode) {
     let data = pfx::export(
         key,
         &leaf,
-        &[ca.clone()],
+        std::slice::from_ref(&ca),
         Some(name),
         password,
         mode,
@@ -95,7 +95,7 @@ fn modern_4096() {
 #[test]
 fn compatible_is_the_default_mode() {
     assert_eq!(ExportMode::default(), ExportMode::Compatible);
-    assert!(pfx::COMPATIBLE_ITERATIONS >= 2048 && pfx::MODERN_ITERATIONS >= 2048);
+    const { assert!(pfx::COMPATIBLE_ITERATIONS >= 2048 && pfx::MODERN_ITERATIONS >= 2048) };
 }
 
 #[test]
