@@ -13,3 +13,5 @@ pub mod keygen;
 pub mod password;
 pub mod key_credential;
 pub mod pfx;
+pub mod generate;
+pub mod inspect;

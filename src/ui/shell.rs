@@ -5,6 +5,8 @@
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
+use super::certificates::CertificatesPage;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Page {
     Connect,
@@ -67,9 +69,7 @@ impl Page {
                 "Every application in the tenant with its secrets and certificates, sorted by \
                  expiry; paste an AADSTS error to find the key and the fix."
             }
-            Page::Certificates => {
-                "Generate a self-signed certificate, or inspect and convert a PFX, offline."
-            }
+            Page::Certificates => "",
             Page::Settings => {
                 "The cloud (Global, US Government, China or the local emulator) and the sign-in \
                  application this page uses."
@@ -126,9 +126,13 @@ pub fn App() -> impl IntoView {
         <main id="main" tabindex="-1">
             {move || {
                 let p = page.get();
+                let body = match p {
+                    Page::Certificates => view! { <CertificatesPage /> }.into_any(),
+                    _ => view! { <p class="lead">{p.coming()}</p> }.into_any(),
+                };
                 view! {
                     <h1>{p.title()}</h1>
-                    <p class="lead">{p.coming()}</p>
+                    {body}
                 }
             }}
         </main>

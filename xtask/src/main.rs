@@ -2,6 +2,7 @@
 //! installs what it is missing (and says so) before it does its work, so a
 //! fresh machine needs nothing but Rust, and the package registries.
 
+mod bench;
 mod process;
 mod serve;
 mod site;
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("serve") => serve::run(&args[1..]),
         Some("test") => test::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -35,6 +37,7 @@ const USAGE: &str = "\
 cargo xtask serve [--dev] [--port N]   build the page and serve it on http://127.0.0.1:8080
                                        next to the demo tenant (the emulator)
 cargo xtask test [--no-e2e]            install what is missing, then run every test
+cargo xtask bench [--runs N]           time generate/inspect in Chromium against OpenSSL, and the page size
 ";
 
 /// The workspace root (xtask lives one level below it).

@@ -8,9 +8,15 @@ pub const EMULATOR_ADDR: &str = "127.0.0.1:8400";
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let dev = args.iter().any(|a| a == "--dev");
-    let port = match args.iter().position(|a| a == "--port").map(|i| args.get(i + 1)) {
+    let port = match args
+        .iter()
+        .position(|a| a == "--port")
+        .map(|i| args.get(i + 1))
+    {
         None => 8080,
-        Some(Some(p)) => p.parse::<u16>().map_err(|_| format!("--port takes a number, not '{p}'"))?,
+        Some(Some(p)) => p
+            .parse::<u16>()
+            .map_err(|_| format!("--port takes a number, not '{p}'"))?,
         Some(None) => return Err("--port takes a number".into()),
     };
     let root = root();

@@ -1,0 +1,311 @@
+//! `cargo xtask bench`: what an admin waits for, measured in headless
+//! Chromium next to OpenSSL doing the same job in the same run, printed as
+//! ratios; plus the size of everything the first load transfers. Results are
+//! appended to docs/BENCHMARKS.md with the date and the machine.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use crate::process::run_teed;
+use crate::tools::{self, CHROMIUM, Toolchain};
+use crate::{root, site};
+
+const RUNS: usize = 15;
+const SLOW_PFX_PASSWORD: &str = "bench-600k";
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let runs = args
+        .iter()
+        .position(|a| a == "--runs")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(RUNS);
+    let root = root();
+    let tc = tools::toolchain(&root);
+    tools::ensure_test_tools(&tc)?;
+    site::build(&tc, false)?;
+    let dir = root.join("target").join("bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+
+    let sizes = dist_sizes(&site::dist(&root))?;
+    let slow_pfx = make_slow_pfx(&dir)?;
+    let addr = site::serve_static(site::dist(&root), "127.0.0.1:0")?;
+    let browser = browser_timings(&tc, &format!("http://{addr}"), &slow_pfx, runs)?;
+    let reference = openssl_timings(&dir, &slow_pfx, runs)?;
+
+    let mut report = String::new();
+    report.push_str(&format!(
+        "## {} — {}\n\n{} runs each; times in milliseconds, median (min–max). Ratio = ours ÷ OpenSSL (lower is better).\n\n",
+        today(),
+        machine(),
+        runs
+    ));
+    report
+        .push_str("| task | entra-wizard in Chromium | OpenSSL CLI | ratio |\n|---|---|---|---|\n");
+    for (name, ours) in &browser {
+        let reference = reference.get(name);
+        report.push_str(&format!(
+            "| {name} | {} | {} | {} |\n",
+            summary(ours),
+            reference.map_or("—".into(), |r| summary(r)),
+            reference.map_or("—".into(), |r| format!(
+                "{:.2}×",
+                median(ours) / median(r)
+            )),
+        ));
+    }
+    let (raw, gz): (u64, u64) = sizes
+        .iter()
+        .fold((0, 0), |(r, g), (_, a, b)| (r + a, g + b));
+    report.push_str("\n| file in dist/ | raw | gzip |\n|---|---|---|\n");
+    for (name, r, g) in &sizes {
+        report.push_str(&format!("| {name} | {} | {} |\n", kb(*r), kb(*g)));
+    }
+    report.push_str(&format!(
+        "| **first load, total** | {} | **{}** |\n\n",
+        kb(raw),
+        kb(gz)
+    ));
+
+    println!("\n{report}");
+    let path = root.join("docs").join("BENCHMARKS.md");
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    file.write_all(report.as_bytes())
+        .map_err(|e| e.to_string())?;
+    println!("appended to {}", path.display());
+    Ok(())
+}
+
+fn kb(bytes: u64) -> String {
+    format!("{:.1} KB", bytes as f64 / 1024.0)
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    }
+}
+
+fn summary(v: &[f64]) -> String {
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{:.0} ({:.0}–{:.0})", median(v), min, max)
+}
+
+/// Every file the page is made of, raw and gzip-compressed (level 9, as a
+/// web server would send it).
+fn dist_sizes(dist: &Path) -> Result<Vec<(String, u64, u64)>, String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dist).map_err(|e| format!("{}: {e}", dist.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if !path.is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&bytes).map_err(|e| e.to_string())?;
+        let gz = gz.finish().map_err(|e| e.to_string())?;
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        out.push((name, bytes.len() as u64, gz.len() as u64));
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn openssl(args: &[&str], dir: &Path) -> Result<(), String> {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| format!("openssl: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "openssl {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// A PFX protected by 600,000 PBKDF2 iterations (what some hardened exports use).
+fn make_slow_pfx(dir: &Path) -> Result<std::path::PathBuf, String> {
+    let pass = format!("pass:{SLOW_PFX_PASSWORD}");
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "slow.key",
+            "-out",
+            "slow.crt",
+            "-subj",
+            "/CN=bench 600k",
+            "-days",
+            "365",
+        ],
+        dir,
+    )?;
+    openssl(
+        &[
+            "pkcs12", "-export", "-inkey", "slow.key", "-in", "slow.crt", "-out", "slow.pfx",
+            "-passout", &pass, "-iter", "600000",
+        ],
+        dir,
+    )?;
+    Ok(dir.join("slow.pfx"))
+}
+
+/// OpenSSL doing what Generate and Inspect do: a key and self-signed
+/// certificate, then a PFX in the same format.
+fn openssl_timings(
+    dir: &Path,
+    slow_pfx: &Path,
+    runs: usize,
+) -> Result<BTreeMap<String, Vec<f64>>, String> {
+    let mut out = BTreeMap::new();
+    for bits in [2048, 3072, 4096] {
+        for (format, extra) in [
+            (
+                "compatible",
+                &[
+                    "-certpbe",
+                    "PBE-SHA1-3DES",
+                    "-keypbe",
+                    "PBE-SHA1-3DES",
+                    "-macalg",
+                    "sha1",
+                ][..],
+            ),
+            ("modern", &[][..]),
+        ] {
+            let mut times = Vec::with_capacity(runs);
+            for _ in 0..runs {
+                let t0 = Instant::now();
+                openssl(
+                    &[
+                        "req",
+                        "-x509",
+                        "-newkey",
+                        &format!("rsa:{bits}"),
+                        "-nodes",
+                        "-keyout",
+                        "ref.key",
+                        "-out",
+                        "ref.crt",
+                        "-subj",
+                        "/CN=bench",
+                        "-days",
+                        "365",
+                    ],
+                    dir,
+                )?;
+                let mut args = vec![
+                    "pkcs12",
+                    "-export",
+                    "-inkey",
+                    "ref.key",
+                    "-in",
+                    "ref.crt",
+                    "-out",
+                    "ref.pfx",
+                    "-passout",
+                    "pass:Correct-Horse-42",
+                ];
+                args.extend_from_slice(extra);
+                openssl(&args, dir)?;
+                times.push(t0.elapsed().as_secs_f64() * 1000.0);
+            }
+            out.insert(format!("generate RSA-{bits} {format}"), times);
+        }
+    }
+    let pass = format!("pass:{SLOW_PFX_PASSWORD}");
+    let slow = slow_pfx.to_string_lossy().into_owned();
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t0 = Instant::now();
+        openssl(
+            &[
+                "pkcs12", "-in", &slow, "-passin", &pass, "-nodes", "-out", "slow.pem",
+            ],
+            dir,
+        )?;
+        times.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    out.insert("inspect 600,000-iteration PFX".into(), times);
+    Ok(out)
+}
+
+fn browser_timings(
+    tc: &Toolchain,
+    base_url: &str,
+    slow_pfx: &Path,
+    runs: usize,
+) -> Result<BTreeMap<String, Vec<f64>>, String> {
+    let tmp = tc.root.join("target").join("e2e");
+    let _ = std::fs::create_dir_all(&tmp);
+    let mut c = tc.command("node");
+    c.current_dir(tc.root.join("tests").join("e2e"))
+        .arg("bench/bench.mjs")
+        .env("E2E_BASE_URL", base_url)
+        .env("E2E_CHROMIUM", CHROMIUM)
+        .env("E2E_TMP", &tmp)
+        .env("TMPDIR", &tmp)
+        .env("BENCH_RUNS", runs.to_string())
+        .env("BENCH_PFX_600K", slow_pfx)
+        .env("BENCH_PFX_600K_PASSWORD", SLOW_PFX_PASSWORD);
+    let (ok, lines) = run_teed(c)?;
+    let json = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("BENCH_JSON "))
+        .filter(|_| ok)
+        .ok_or("the browser benchmark failed (see above)")?;
+    serde_json::from_str(json).map_err(|e| format!("bench output: {e}"))
+}
+
+fn today() -> String {
+    crate::process::output("date", &["-u", "+%Y-%m-%d %H:%M UTC"])
+        .map_or_else(|| "today".into(), |s| s.trim().to_string())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let chromium = crate::process::output(CHROMIUM, &["--version"]).unwrap_or_default();
+    let openssl = crate::process::output("openssl", &["version"]).unwrap_or_default();
+    format!(
+        "{cores} cores, {cpu}; {}; {}",
+        chromium.trim(),
+        openssl.trim()
+    )
+}
