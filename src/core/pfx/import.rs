@@ -2,13 +2,13 @@
 //! certificate.
 
 use cms::content_info::ContentInfo;
-use cms::encrypted_data::EncryptedData;
 use const_oid::ObjectIdentifier;
 use der::asn1::{BitStringRef, BmpString, OctetString, OctetStringRef};
 use der::{Decode, Encode};
 use pkcs12::pfx::Pfx;
 use zeroize::Zeroizing;
 
+use super::ber::{self, BerError};
 use super::pbe::{self, Budget, Password};
 use super::{PfxError, oids};
 use crate::core::certificate::{self, Certificate, KeyKind};
@@ -154,7 +154,8 @@ pub fn import(data: &[u8], password: Option<&str>) -> Result<Imported, PfxError>
         found.mac_verified = true;
     }
 
-    let contents = Vec::<ContentInfo>::from_der(auth_safe_bytes).map_err(PfxError::corrupt)?;
+    let auth_safe_der = ber::normalize(auth_safe_bytes).map_err(ber_corrupt)?;
+    let contents = Vec::<ContentInfo>::from_der(&auth_safe_der).map_err(PfxError::corrupt)?;
     for ci in &contents {
         match ci.content_type {
             oids::DATA => {
@@ -167,16 +168,15 @@ pub fn import(data: &[u8], password: Option<&str>) -> Result<Imported, PfxError>
             oids::ENCRYPTED_DATA => {
                 let ed = ci
                     .content
-                    .decode_as::<EncryptedData>()
+                    .decode_as::<EncryptedData<'_>>()
                     .map_err(PfxError::corrupt)?;
                 let eci = &ed.enc_content_info;
-                let Some(ct) = &eci.encrypted_content else {
+                let Some(ct) = eci.ciphertext()? else {
                     continue;
                 };
                 note(&mut found.encryption, pbe::describe(&eci.content_enc_alg));
-                let plain =
-                    pbe::decrypt(&eci.content_enc_alg, &password, ct.as_bytes(), &mut budget)
-                        .map_err(|e| after_mac(e, found.mac_verified))?;
+                let plain = pbe::decrypt(&eci.content_enc_alg, &password, &ct, &mut budget)
+                    .map_err(|e| after_mac(e, found.mac_verified))?;
                 read_safe_contents(&plain, &password, &mut budget, &mut found, 0).map_err(|e| {
                     match e {
                         // Garbage that happened to have valid padding.
@@ -231,27 +231,86 @@ fn decode_pfx(data: &[u8]) -> Result<Pfx, PfxError> {
     if data.is_empty() {
         return Err(PfxError::NotPkcs12);
     }
-    match Pfx::from_der(data) {
-        Ok(pfx) => Ok(pfx),
-        Err(e) => {
-            if x509_cert::Certificate::from_der(data).is_ok() {
-                return Err(PfxError::DerCertificate);
+    let normalized = ber::normalize(data);
+    let error = match &normalized {
+        Ok(der) => match Pfx::from_der(der) {
+            Ok(pfx) => return Ok(pfx),
+            Err(e) => e.to_string(),
+        },
+        Err(BerError::Truncated) => "it ends early".into(),
+        Err(BerError::Invalid) => "it is not valid ASN.1".into(),
+    };
+    if x509_cert::Certificate::from_der(data).is_ok() {
+        return Err(PfxError::DerCertificate);
+    }
+    if pkcs8::PrivateKeyInfo::from_der(data).is_ok()
+        || pkcs12::pbe_params::EncryptedPrivateKeyInfo::from_der(data).is_ok()
+    {
+        return Err(PfxError::DerPrivateKey);
+    }
+    if declared_length_exceeds(data) {
+        return Err(PfxError::Truncated);
+    }
+    if data[0] == 0x30 && normalized.as_ref().err() == Some(&BerError::Truncated) {
+        return Err(PfxError::Truncated);
+    }
+    if looks_like_pfx_prefix(data) {
+        return Err(PfxError::corrupt(error));
+    }
+    Err(PfxError::NotPkcs12)
+}
+
+fn ber_corrupt(e: BerError) -> PfxError {
+    PfxError::corrupt(match e {
+        BerError::Truncated => "a structure ends early",
+        BerError::Invalid => "a structure is not valid ASN.1",
+    })
+}
+
+/// `EncryptedData` (RFC 5652 §8) with its content read leniently: BER
+/// writers send `encryptedContent [0] IMPLICIT OCTET STRING` in chunks.
+#[derive(der::Sequence)]
+struct EncryptedData<'a> {
+    version: u8,
+    enc_content_info: EncryptedContentInfo<'a>,
+}
+
+#[derive(der::Sequence)]
+struct EncryptedContentInfo<'a> {
+    content_type: ObjectIdentifier,
+    content_enc_alg: spki::AlgorithmIdentifierOwned,
+    encrypted_content: Option<der::AnyRef<'a>>,
+}
+
+impl EncryptedContentInfo<'_> {
+    /// The ciphertext: primitive `[0]`, or `[0]` constructed of OCTET
+    /// STRING chunks.
+    fn ciphertext(&self) -> Result<Option<Vec<u8>>, PfxError> {
+        use der::{Tag, TagNumber, Tagged};
+        let Some(any) = &self.encrypted_content else {
+            return Ok(None);
+        };
+        match any.tag() {
+            Tag::ContextSpecific {
+                number: TagNumber::N0,
+                constructed: false,
+            } => Ok(Some(any.value().to_vec())),
+            Tag::ContextSpecific {
+                number: TagNumber::N0,
+                constructed: true,
+            } => {
+                let mut reader = der::SliceReader::new(any.value()).map_err(PfxError::corrupt)?;
+                let mut out = Vec::new();
+                use der::Reader;
+                while !reader.is_finished() {
+                    let chunk = OctetStringRef::decode(&mut reader).map_err(PfxError::corrupt)?;
+                    out.extend_from_slice(chunk.as_bytes());
+                }
+                Ok(Some(out))
             }
-            if pkcs8::PrivateKeyInfo::from_der(data).is_ok()
-                || pkcs12::pbe_params::EncryptedPrivateKeyInfo::from_der(data).is_ok()
-            {
-                return Err(PfxError::DerPrivateKey);
-            }
-            if declared_length_exceeds(data) {
-                return Err(PfxError::Truncated);
-            }
-            if data[0] == 0x30 && matches!(e.kind(), der::ErrorKind::Incomplete { .. }) {
-                return Err(PfxError::Truncated);
-            }
-            if looks_like_pfx_prefix(data) {
-                return Err(PfxError::corrupt(e));
-            }
-            Err(PfxError::NotPkcs12)
+            other => Err(PfxError::corrupt(format!(
+                "encrypted content has tag {other}"
+            ))),
         }
     }
 }
@@ -296,7 +355,8 @@ fn read_safe_contents(
     if depth > 4 {
         return Err(PfxError::corrupt("safe contents nested too deeply"));
     }
-    let bags = Vec::<SafeBag>::from_der(der_bytes).map_err(PfxError::corrupt)?;
+    let normalized = ber::normalize(der_bytes).map_err(ber_corrupt)?;
+    let bags = Vec::<SafeBag>::from_der(&normalized).map_err(PfxError::corrupt)?;
     for bag in bags {
         let attrs = bag_attributes(&bag);
         if let Some(name) = &attrs.friendly_name {
@@ -385,7 +445,9 @@ fn bag_attributes(bag: &SafeBag<'_>) -> BagAttributes {
 }
 
 /// Reads a PKCS#8 `PrivateKeyInfo`: RSA keys are kept, others are named.
-fn read_key(pkcs8_der: &[u8], attrs: BagAttributes) -> Result<FoundKey, PfxError> {
+fn read_key(pkcs8: &[u8], attrs: BagAttributes) -> Result<FoundKey, PfxError> {
+    let pkcs8_der = ber::normalize(pkcs8).map_err(ber_corrupt)?;
+    let pkcs8_der = pkcs8_der.as_slice();
     let info = pkcs8::PrivateKeyInfo::from_der(pkcs8_der).map_err(PfxError::corrupt)?;
     let oid = info.algorithm.oid;
     if oid == certificate::RSA_ENCRYPTION {

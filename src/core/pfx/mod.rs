@@ -1,6 +1,7 @@
 //! PKCS#12 (PFX/P12) files: import (read any common PFX, with or without a
 //! password) and export (write one that every platform imports).
 
+mod ber;
 mod error;
 mod export;
 mod import;
