@@ -393,6 +393,21 @@ fn we_open_openssl_exports() {
             &["PBES2 AES-256-CBC HMAC-SHA256"],
         ),
         (
+            "AES-128 key, AES-192 certificates",
+            &[
+                "-passout",
+                pw,
+                "-keypbe",
+                "aes-128-cbc",
+                "-certpbe",
+                "aes-192-cbc",
+            ],
+            &[
+                "PBES2 AES-192-CBC HMAC-SHA256",
+                "PBES2 AES-128-CBC HMAC-SHA256",
+            ],
+        ),
+        (
             "unencrypted bags",
             &["-passout", pw, "-keypbe", "NONE", "-certpbe", "NONE"],
             &[],

@@ -13,7 +13,6 @@ use pkcs12::safe_bag::SafeBag;
 use rand_core::CryptoRngCore;
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::attr::{Attribute, Attributes};
-use zeroize::Zeroizing;
 
 use super::pbe::{self, Password};
 use super::{PfxError, oids};
@@ -145,7 +144,8 @@ pub fn export(
         }),
     };
     let out = pfx.to_der().map_err(err)?;
-    drop(Zeroizing::new(pkcs8));
+    // `pkcs8` is `Zeroizing`: the plaintext key is wiped here.
+    drop(pkcs8);
     Ok(out)
 }
 

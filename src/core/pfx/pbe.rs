@@ -437,6 +437,41 @@ mod tests {
     }
 
     #[test]
+    fn pbes2_decrypts_every_aes_size_with_sha1_and_sha256_prfs() {
+        use pkcs5::pbes2::{EncryptionScheme, Parameters, Pbkdf2Params, Pbkdf2Prf};
+        let pw = Password::new(Some("pw"));
+        let iv = [9u8; 16];
+        for prf in [Pbkdf2Prf::HmacWithSha1, Pbkdf2Prf::HmacWithSha256] {
+            for (scheme, name) in [
+                (EncryptionScheme::Aes128Cbc { iv: &iv }, "AES-128-CBC"),
+                (EncryptionScheme::Aes192Cbc { iv: &iv }, "AES-192-CBC"),
+                (EncryptionScheme::Aes256Cbc { iv: &iv }, "AES-256-CBC"),
+            ] {
+                let params = Parameters {
+                    kdf: Pbkdf2Params {
+                        salt: &[4; 16],
+                        iteration_count: 2048,
+                        key_length: None,
+                        prf,
+                    }
+                    .into(),
+                    encryption: scheme,
+                };
+                let ct = params.encrypt(b"pw", b"plaintext").unwrap();
+                let der = pkcs5::EncryptionScheme::from(params).to_der().unwrap();
+                let alg = AlgorithmIdentifierOwned::from_der(&der).unwrap();
+                let prf_name = match prf {
+                    Pbkdf2Prf::HmacWithSha1 => "HMAC-SHA1",
+                    _ => "HMAC-SHA256",
+                };
+                assert_eq!(describe(&alg), format!("PBES2 {name} {prf_name}"));
+                let pt = decrypt(&alg, &pw, &ct, &mut Budget::new()).unwrap();
+                assert_eq!(&**pt, b"plaintext");
+            }
+        }
+    }
+
+    #[test]
     fn mac_verifies_only_with_the_right_password() {
         let pw = Password::new(Some("pw"));
         for d in [oids::SHA1, oids::SHA256, oids::SHA512] {
