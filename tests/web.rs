@@ -37,3 +37,42 @@ fn clock_comes_from_the_browser() {
     assert!(now.0.abs_diff(js) <= 1);
     assert!(now.to_rfc3339().starts_with("20"));
 }
+
+#[wasm_bindgen_test]
+async fn webcrypto_key_makes_a_certificate_and_pfx_that_round_trip() {
+    use entra_wizard::core::certificate::CertificateRequest;
+    use entra_wizard::core::generate::GenerateRequest;
+    use entra_wizard::core::keygen::{KeyGenerator, KeySize};
+    use entra_wizard::core::pfx::{self, ExportMode};
+    use entra_wizard::web::webcrypto::WebCryptoKeyGenerator;
+
+    let key = WebCryptoKeyGenerator
+        .generate(KeySize::Rsa2048)
+        .await
+        .unwrap();
+    assert_eq!(key.bits(), 2048);
+    let public = key.public_key_der();
+    for format in [ExportMode::Compatible, ExportMode::Modern] {
+        let request = GenerateRequest {
+            subject: CertificateRequest::new("in the browser"),
+            format,
+            ..GenerateRequest::default()
+        };
+        let generated = request
+            .build(
+                key.clone(),
+                "Browser-Pässword-1",
+                entra_wizard::web::clock::now(),
+                &mut rand_core::OsRng,
+            )
+            .unwrap();
+        let opened = pfx::import(&generated.pfx, Some("Browser-Pässword-1")).unwrap();
+        let (opened_key, leaf) = opened.usable_for_entra().unwrap();
+        assert_eq!(opened_key.public_key_der(), public);
+        assert_eq!(leaf.sha1_hex(), generated.info.sha1);
+        assert_eq!(
+            leaf.info().unwrap().subject_cn.as_deref(),
+            Some("in the browser")
+        );
+    }
+}
