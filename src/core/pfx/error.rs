@@ -12,7 +12,7 @@ pub enum PfxError {
     )]
     PemCertificate,
     #[error(
-        "This is a PEM private key without its certificate. Export the PFX (.pfx/.p12), which holds the certificate and its private key together."
+        "This is a PEM private key, not a PFX. Export the PFX (.pfx/.p12), which holds the certificate and its private key together — for example `openssl pkcs12 -export -inkey key.pem -in cert.pem -out cert.pfx`."
     )]
     PemPrivateKey,
     #[error(
