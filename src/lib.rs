@@ -3,6 +3,13 @@
 
 pub mod core;
 
+pub mod api_error;
+pub mod arm;
+pub mod client;
+pub mod cloud;
+pub mod graph;
+pub mod http;
+
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 

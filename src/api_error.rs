@@ -1,0 +1,317 @@
+//! What Microsoft Graph, Azure Resource Manager and the token endpoint say
+//! when a call fails, taken apart (code, message, request ID) with an
+//! explanation an admin can act on.
+// https://learn.microsoft.com/en-us/graph/errors
+// https://learn.microsoft.com/en-us/azure/azure-resource-manager/troubleshooting/common-deployment-errors
+// https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes
+
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::aadsts;
+use crate::http::{HttpResponse, TransportError};
+
+/// Which API answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Service {
+    Graph,
+    Arm,
+    /// The Microsoft Entra token endpoint.
+    Identity,
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Service::Graph => "Microsoft Graph",
+            Service::Arm => "Azure Resource Manager",
+            Service::Identity => "Microsoft Entra ID",
+        })
+    }
+}
+
+/// An error answer from a Microsoft API.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceError {
+    pub service: Service,
+    pub status: u16,
+    /// `Authorization_RequestDenied`, `AuthorizationFailed`, `invalid_grant`…
+    pub code: String,
+    /// Microsoft's message, as sent.
+    pub message: String,
+    /// Codes in `error.details` (Graph), e.g. `NoBackingApplicationObject`.
+    #[serde(default)]
+    pub detail_codes: Vec<String>,
+    /// Graph `innerError.request-id`, ARM `x-ms-request-id`, or the token
+    /// endpoint's `trace_id`: what Microsoft support asks for.
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+impl ServiceError {
+    /// Reads the error envelope of a failed response.
+    pub fn from_response(service: Service, response: &HttpResponse) -> Self {
+        let body = response.json();
+        let (code, message, detail_codes, request_id) = match service {
+            Service::Identity => (
+                body["error"].as_str().unwrap_or("").to_string(),
+                body["error_description"].as_str().unwrap_or("").to_string(),
+                Vec::new(),
+                body["trace_id"].as_str().map(str::to_string),
+            ),
+            Service::Graph | Service::Arm => {
+                let e = &body["error"];
+                let details = e["details"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|d| d["code"].as_str().map(str::to_string))
+                    .collect();
+                let request_id = e["innerError"]["request-id"]
+                    .as_str()
+                    .map(str::to_string)
+                    .or_else(|| response.header("request-id").map(str::to_string))
+                    .or_else(|| response.header("x-ms-request-id").map(str::to_string));
+                (
+                    e["code"].as_str().unwrap_or("").to_string(),
+                    e["message"].as_str().unwrap_or("").to_string(),
+                    details,
+                    request_id,
+                )
+            }
+        };
+        let message = if message.is_empty() {
+            let text = response.text();
+            if text.trim().is_empty() || text.trim() == "null" {
+                format!("HTTP {} with no details", response.status)
+            } else {
+                text.chars().take(500).collect()
+            }
+        } else {
+            message
+        };
+        ServiceError {
+            service,
+            status: response.status,
+            code: if code.is_empty() {
+                format!("HTTP{}", response.status)
+            } else {
+                code
+            },
+            message,
+            detail_codes,
+            request_id,
+        }
+    }
+
+    pub fn has_code(&self, code: &str) -> bool {
+        self.code.eq_ignore_ascii_case(code)
+            || self
+                .detail_codes
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(code))
+    }
+
+    /// What the admin can do about it, in general terms; a plan step may
+    /// add what its own request needed.
+    pub fn advice(&self) -> String {
+        if self.service == Service::Identity
+            && let Ok(parsed) = aadsts::parse(&self.message)
+        {
+            let a = parsed.advice();
+            return format!("{} {}", a.summary, a.next_step);
+        }
+        match (self.status, self.code.as_str()) {
+            (401, _) | (_, "InvalidAuthenticationToken" | "ExpiredAuthenticationToken") => {
+                "Your sign-in has expired or was refused. Sign in again, then retry.".into()
+            }
+            (403, "Authorization_RequestDenied") => {
+                "Your account lacks the directory role this change needs. Creating and \
+                 updating applications needs Application Administrator or Cloud Application \
+                 Administrator; granting Microsoft Graph application permissions needs Global \
+                 Administrator or Privileged Role Administrator. Ask an administrator with that \
+                 role to sign in, or to assign you the role."
+                    .into()
+            }
+            (403, "AuthorizationFailed") => {
+                "Your account may not do this on the subscription. Assigning roles needs \
+                 Owner or User Access Administrator on the subscription; creating a custom \
+                 role needs Owner (or User Access Administrator)."
+                    .into()
+            }
+            (_, "Request_ResourceNotFound") => {
+                "The object does not exist in this tenant (or was deleted). Check the ID and \
+                 the tenant you signed in to."
+                    .into()
+            }
+            (_, "SubscriptionNotFound") => {
+                "The subscription was not found: check that it belongs to this tenant and \
+                 that your account has a role on it."
+                    .into()
+            }
+            (_, "RoleDefinitionWithSameNameExists") => {
+                "A custom role with this name already exists in the directory with other \
+                 scopes. Rename it or add this subscription to its assignable scopes."
+                    .into()
+            }
+            (_, "PrincipalNotFound") | (_, "NoBackingApplicationObject") => {
+                "The new application has not replicated yet. Wait a minute and apply again; \
+                 nothing will be created twice."
+                    .into()
+            }
+            (429, _) => "Microsoft is throttling requests. Wait a minute and apply again.".into(),
+            (500..=599, _) => {
+                "The Microsoft service failed or is unavailable. Apply again in a few \
+                 minutes; completed steps are not repeated."
+                    .into()
+            }
+            _ => "Check the message above; after fixing the cause, apply again: completed \
+                  steps are not repeated."
+                .into(),
+        }
+    }
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} refused the request (HTTP {}, {}): {}",
+            self.service, self.status, self.code, self.message
+        )?;
+        if let Some(id) = &self.request_id {
+            write!(f, " [request ID {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// A failed call to a Microsoft API.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("{0}")]
+    Service(ServiceError),
+    /// No access token for this API yet.
+    #[error("Not signed in to {0}: sign in (and consent) first.")]
+    NotSignedIn(Service),
+    /// A success answer that does not hold what Microsoft documents.
+    #[error(
+        "{service} answered {what} in an unexpected form ({detail}). If a proxy sits between \
+         the browser and Microsoft, check it; otherwise report this."
+    )]
+    Unexpected {
+        service: Service,
+        what: String,
+        detail: String,
+    },
+}
+
+impl ApiError {
+    pub fn service(&self) -> Option<&ServiceError> {
+        match self {
+            ApiError::Service(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether Microsoft answered with this code (top-level or in details).
+    pub fn has_code(&self, code: &str) -> bool {
+        self.service().is_some_and(|e| e.has_code(code))
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        self.service().map(|e| e.status)
+    }
+
+    pub fn advice(&self) -> String {
+        match self {
+            ApiError::Service(e) => e.advice(),
+            ApiError::Transport(_) => {
+                "Check the network connection, then apply again: completed steps are not \
+                 repeated."
+                    .into()
+            }
+            ApiError::NotSignedIn(_) => "Sign in, then apply again.".into(),
+            ApiError::Unexpected { .. } => "Apply again; if it persists, report it.".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn resp(status: u16, headers: &[(&str, &str)], body: serde_json::Value) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: serde_json::to_vec(&body).unwrap(),
+        }
+    }
+
+    #[test]
+    fn graph_envelope() {
+        let r = resp(
+            403,
+            &[],
+            json!({"error": {"code": "Authorization_RequestDenied",
+                "message": "Insufficient privileges to complete the operation.",
+                "innerError": {"date": "2026-01-01T00:00:00", "request-id": "abc", "client-request-id": "abc"}}}),
+        );
+        let e = ServiceError::from_response(Service::Graph, &r);
+        assert_eq!(e.code, "Authorization_RequestDenied");
+        assert_eq!(e.request_id.as_deref(), Some("abc"));
+        assert!(e.to_string().contains("Insufficient privileges"));
+        assert!(e.advice().contains("Privileged Role Administrator"));
+    }
+
+    #[test]
+    fn arm_envelope_with_header_request_id() {
+        let r = resp(
+            403,
+            &[("x-ms-request-id", "r-1")],
+            json!({"error": {"code": "AuthorizationFailed", "message": "The client … does not have authorization"}}),
+        );
+        let e = ServiceError::from_response(Service::Arm, &r);
+        assert_eq!(e.request_id.as_deref(), Some("r-1"));
+        assert!(e.advice().contains("User Access Administrator"));
+    }
+
+    #[test]
+    fn graph_details_and_identity_errors() {
+        let r = resp(
+            400,
+            &[],
+            json!({"error": {"code": "Request_BadRequest", "message": "m",
+                "details": [{"code": "NoBackingApplicationObject"}]}}),
+        );
+        let e = ServiceError::from_response(Service::Graph, &r);
+        assert!(e.has_code("NoBackingApplicationObject"));
+        let r = resp(
+            400,
+            &[],
+            json!({"error": "invalid_grant", "error_description":
+                "AADSTS700084: The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00.\r\nTrace ID: t", "trace_id": "t"}),
+        );
+        let e = ServiceError::from_response(Service::Identity, &r);
+        assert_eq!(e.code, "invalid_grant");
+        assert_eq!(e.request_id.as_deref(), Some("t"));
+        assert!(!e.advice().is_empty());
+    }
+
+    #[test]
+    fn empty_bodies_still_say_something() {
+        let e = ServiceError::from_response(Service::Arm, &resp(500, &[], serde_json::Value::Null));
+        assert_eq!(e.code, "HTTP500");
+        assert_eq!(e.message, "HTTP 500 with no details");
+    }
+}

@@ -1,0 +1,600 @@
+//! The HTTP boundary: a small async trait the browser implements with
+//! `fetch` and native tests with a native client, a sleeper trait (a JS timer
+//! in the browser), and the retry policy Microsoft documents for Graph and
+//! ARM: throttling (429 + `Retry-After`), unavailable services (502/503/504)
+//! and replication delays of newly created objects, with capped exponential
+//! backoff and jitter from a caller-supplied seed.
+// https://learn.microsoft.com/en-us/graph/throttling
+// https://learn.microsoft.com/en-us/azure/azure-resource-manager/management/request-limits-and-throttling
+// https://learn.microsoft.com/en-us/azure/role-based-access-control/troubleshooting#symptom---assigning-a-role-to-a-new-principal-sometimes-fails
+
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::core::time::UnixTime;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A request body: JSON for Graph and ARM, a form for the token endpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "camelCase")]
+pub enum Body {
+    Json(Value),
+    Form(Vec<(String, String)>),
+}
+
+impl Body {
+    pub fn content_type(&self) -> &'static str {
+        match self {
+            Body::Json(_) => "application/json",
+            Body::Form(_) => "application/x-www-form-urlencoded",
+        }
+    }
+
+    /// The bytes to send.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Body::Json(v) => serde_json::to_vec(v).expect("JSON values serialise"),
+            Body::Form(pairs) => serde_urlencoded::to_string(pairs)
+                .expect("string pairs encode")
+                .into_bytes(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    /// Besides `Content-Type`, which follows the body.
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Body>,
+}
+
+impl HttpRequest {
+    pub fn new(method: Method, url: impl Into<String>) -> Self {
+        HttpRequest {
+            method,
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+    pub fn get(url: impl Into<String>) -> Self {
+        Self::new(Method::Get, url)
+    }
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("Authorization", format!("Bearer {token}"))
+    }
+    pub fn json(mut self, body: Value) -> Self {
+        self.body = Some(Body::Json(body));
+        self
+    }
+    pub fn form(mut self, pairs: Vec<(String, String)>) -> Self {
+        self.body = Some(Body::Form(pairs));
+        self
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// First header with this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+    /// The body as JSON (`Value::Null` when empty or not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// The request never got an HTTP answer.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "No answer from {url}: {detail}. Check the network connection; behind a proxy or a \
+     strict Content-Security-Policy, allow this host."
+)]
+pub struct TransportError {
+    pub url: String,
+    pub detail: String,
+}
+
+/// Sends one HTTP request. The browser implements it with `fetch`.
+#[allow(async_fn_in_trait)] // implementations need not be Send (fetch is not)
+pub trait HttpClient {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+}
+
+/// Waits. The browser implements it with a JS timer; tests may record.
+#[allow(async_fn_in_trait)]
+pub trait Sleeper {
+    async fn sleep(&self, millis: u64);
+}
+
+/// Why a response is worth sending again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RetryReason {
+    /// 429: Microsoft throttled the caller.
+    Throttled,
+    /// 502/503/504: the service is momentarily unavailable.
+    Unavailable,
+    /// A just-created object is not visible everywhere yet.
+    Replication,
+}
+
+impl fmt::Display for RetryReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RetryReason::Throttled => "Microsoft is throttling requests",
+            RetryReason::Unavailable => "the service is temporarily unavailable",
+            RetryReason::Replication => "a new object is still replicating",
+        })
+    }
+}
+
+/// A response to retry, and after how long the service asked to wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retryable {
+    pub reason: RetryReason,
+    pub retry_after_ms: Option<u64>,
+}
+
+/// Whether `response` should be retried. `replication_expected` says the
+/// request addresses an object created moments ago (by this plan), so that a
+/// Graph `Request_ResourceNotFound` is a replication delay and not a real
+/// "not found". `NoBackingApplicationObject` and ARM `PrincipalNotFound` only
+/// ever happen for new objects and are always retried.
+pub fn classify(
+    response: &HttpResponse,
+    replication_expected: bool,
+    now: UnixTime,
+) -> Option<Retryable> {
+    let retry_after = || retry_after_ms(response, now);
+    match response.status {
+        429 => {
+            return Some(Retryable {
+                reason: RetryReason::Throttled,
+                retry_after_ms: retry_after(),
+            });
+        }
+        502..=504 => {
+            return Some(Retryable {
+                reason: RetryReason::Unavailable,
+                retry_after_ms: retry_after(),
+            });
+        }
+        400 | 404 => {}
+        _ => return None,
+    }
+    let body = response.json();
+    let error = &body["error"];
+    let code = error["code"].as_str().unwrap_or("");
+    let detail_codes = error["details"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["code"].as_str());
+    let replication = code == "PrincipalNotFound"
+        || code == "NoBackingApplicationObject"
+        || detail_codes
+            .into_iter()
+            .any(|c| c == "NoBackingApplicationObject")
+        || (replication_expected && response.status == 404 && code == "Request_ResourceNotFound");
+    replication.then(|| Retryable {
+        reason: RetryReason::Replication,
+        retry_after_ms: retry_after(),
+    })
+}
+
+/// `Retry-After` as milliseconds: delta-seconds, or an HTTP date measured
+/// against the response's `Date` header (else `now`).
+pub fn retry_after_ms(response: &HttpResponse, now: UnixTime) -> Option<u64> {
+    let value = response.header("Retry-After")?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(seconds.saturating_mul(1000));
+    }
+    let at = parse_http_date(value)?;
+    let reference = response
+        .header("Date")
+        .and_then(parse_http_date)
+        .unwrap_or(now);
+    Some(at.0.saturating_sub(reference.0).saturating_mul(1000))
+}
+
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form RFC 9110
+/// requires senders to use.
+pub fn parse_http_date(s: &str) -> Option<UnixTime> {
+    let s = s.trim();
+    let rest = s.split_once(", ").map(|(_, r)| r)?;
+    let parts: Vec<&str> = rest.split_whitespace().collect();
+    let [day, month, year, time, zone] = parts.as_slice() else {
+        return None;
+    };
+    if *zone != "GMT" {
+        return None;
+    }
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| m == month)? + 1;
+    let day: u32 = day.parse().ok()?;
+    let year: u32 = year.parse().ok()?;
+    let hms: Vec<u32> = time
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let [h, mi, se] = hms.as_slice() else {
+        return None;
+    };
+    let text = format!("{year:04}-{month:02}-{day:02}T{h:02}:{mi:02}:{se:02}Z");
+    UnixTime::parse_rfc3339(&text).ok()
+}
+
+/// How often and how long to retry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryPolicy {
+    /// Attempts in all, the first one included.
+    pub max_attempts: u32,
+    /// First backoff; doubles with each attempt.
+    pub base_delay_ms: u64,
+    /// No computed backoff (nor `Retry-After`) waits longer than this.
+    pub max_delay_ms: u64,
+}
+
+impl Default for RetryPolicy {
+    /// Replication can take a minute or more: 10 attempts, 1 s doubling to 30 s.
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 10,
+            base_delay_ms: 1000,
+            max_delay_ms: 30_000,
+        }
+    }
+}
+
+/// Exponential backoff with "full jitter" from a seeded generator, so that a
+/// run is reproducible in tests and differs between browser tabs.
+#[derive(Clone, Debug)]
+pub struct Backoff {
+    pub policy: RetryPolicy,
+    state: u64,
+}
+
+impl Backoff {
+    pub fn new(policy: RetryPolicy, seed: u64) -> Self {
+        Backoff {
+            policy,
+            // splitmix64 of the seed: never zero for xorshift.
+            state: splitmix(seed) | 1,
+        }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let mut x = self.state;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.state = x;
+        x
+    }
+
+    /// The wait before attempt `retry` (1 for the first retry). A
+    /// `Retry-After` is honoured (up to the cap); otherwise a random wait in
+    /// `[d/2, d]` with `d = min(cap, base · 2^(retry-1))`.
+    pub fn delay_ms(&mut self, retry: u32, retry_after_ms: Option<u64>) -> u64 {
+        let cap = self.policy.max_delay_ms;
+        if let Some(after) = retry_after_ms {
+            return after.min(cap);
+        }
+        let exp = self
+            .policy
+            .base_delay_ms
+            .saturating_mul(1u64 << retry.saturating_sub(1).min(30))
+            .min(cap);
+        let half = exp / 2;
+        half + self.next_u64() % (exp - half + 1)
+    }
+}
+
+fn splitmix(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// One retry that happened, for the progress list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryNotice {
+    pub reason: RetryReason,
+    pub status: u16,
+    pub attempt: u32,
+    pub wait_ms: u64,
+}
+
+/// Sends `request`, retrying what [`classify`] calls retryable, until it
+/// succeeds, fails for real, or the attempts run out (then the last response
+/// is returned, for the caller's error message). `on_retry` hears each wait.
+pub async fn send_with_retry<C: HttpClient, S: Sleeper>(
+    client: &C,
+    sleeper: &S,
+    backoff: &mut Backoff,
+    request: &HttpRequest,
+    replication_expected: bool,
+    now: UnixTime,
+    on_retry: &mut dyn FnMut(&RetryNotice),
+) -> Result<HttpResponse, TransportError> {
+    let mut attempt = 1;
+    loop {
+        let response = client.send(request.clone()).await?;
+        let Some(retry) = classify(&response, replication_expected, now) else {
+            return Ok(response);
+        };
+        if attempt >= backoff.policy.max_attempts {
+            return Ok(response);
+        }
+        let wait_ms = backoff.delay_ms(attempt, retry.retry_after_ms);
+        on_retry(&RetryNotice {
+            reason: retry.reason,
+            status: response.status,
+            attempt,
+            wait_ms,
+        });
+        sleeper.sleep(wait_ms).await;
+        attempt += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::cell::RefCell;
+    use serde_json::json;
+
+    fn resp(status: u16, headers: &[(&str, &str)], body: Value) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: serde_json::to_vec(&body).unwrap(),
+        }
+    }
+
+    const NOW: UnixTime = UnixTime(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
+
+    #[test]
+    fn http_dates_parse() {
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(NOW));
+        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+        assert_eq!(parse_http_date("soon"), None);
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let r = resp(429, &[("retry-after", "7")], Value::Null);
+        assert_eq!(retry_after_ms(&r, NOW), Some(7000));
+        let r = resp(
+            503,
+            &[
+                ("Retry-After", "Sun, 06 Nov 1994 08:50:07 GMT"),
+                ("Date", "Sun, 06 Nov 1994 08:49:57 GMT"),
+            ],
+            Value::Null,
+        );
+        assert_eq!(retry_after_ms(&r, NOW), Some(10_000));
+        let r = resp(
+            503,
+            &[("Retry-After", "Sun, 06 Nov 1994 08:50:07 GMT")],
+            Value::Null,
+        );
+        assert_eq!(retry_after_ms(&r, NOW), Some(30_000));
+    }
+
+    #[test]
+    fn classifies_throttling_outages_and_replication() {
+        let t = classify(&resp(429, &[("Retry-After", "2")], Value::Null), false, NOW);
+        assert_eq!(
+            t,
+            Some(Retryable {
+                reason: RetryReason::Throttled,
+                retry_after_ms: Some(2000)
+            })
+        );
+        for s in [502, 503, 504] {
+            assert_eq!(
+                classify(&resp(s, &[], Value::Null), false, NOW)
+                    .unwrap()
+                    .reason,
+                RetryReason::Unavailable
+            );
+        }
+        assert_eq!(classify(&resp(500, &[], Value::Null), false, NOW), None);
+        let nba = json!({"error": {"code": "Request_BadRequest", "message": "…",
+            "details": [{"code": "NoBackingApplicationObject"}]}});
+        assert_eq!(
+            classify(&resp(400, &[], nba), false, NOW).unwrap().reason,
+            RetryReason::Replication
+        );
+        let pnf = json!({"error": {"code": "PrincipalNotFound", "message": "…"}});
+        assert!(classify(&resp(400, &[], pnf), false, NOW).is_some());
+        let nf = json!({"error": {"code": "Request_ResourceNotFound", "message": "…"}});
+        assert_eq!(classify(&resp(404, &[], nf.clone()), false, NOW), None);
+        assert!(classify(&resp(404, &[], nf), true, NOW).is_some());
+        let denied = json!({"error": {"code": "Authorization_RequestDenied"}});
+        assert_eq!(classify(&resp(403, &[], denied), true, NOW), None);
+    }
+
+    #[test]
+    fn backoff_doubles_jitters_and_caps() {
+        let policy = RetryPolicy {
+            max_attempts: 10,
+            base_delay_ms: 1000,
+            max_delay_ms: 8000,
+        };
+        let mut b = Backoff::new(policy, 42);
+        for (retry, full) in [(1, 1000), (2, 2000), (3, 4000), (4, 8000), (9, 8000)] {
+            let d = b.delay_ms(retry, None);
+            assert!(d >= full / 2 && d <= full, "retry {retry}: {d}");
+        }
+        assert_eq!(b.delay_ms(1, Some(3000)), 3000);
+        assert_eq!(b.delay_ms(1, Some(60_000)), 8000);
+        let a: Vec<u64> = {
+            let mut b = Backoff::new(policy, 7);
+            (1..6).map(|r| b.delay_ms(r, None)).collect()
+        };
+        let same: Vec<u64> = {
+            let mut b = Backoff::new(policy, 7);
+            (1..6).map(|r| b.delay_ms(r, None)).collect()
+        };
+        assert_eq!(a, same);
+    }
+
+    struct Scripted(RefCell<Vec<HttpResponse>>, RefCell<u32>);
+    impl HttpClient for Scripted {
+        async fn send(&self, _: HttpRequest) -> Result<HttpResponse, TransportError> {
+            *self.1.borrow_mut() += 1;
+            Ok(self.0.borrow_mut().remove(0))
+        }
+    }
+    struct Recorder(RefCell<Vec<u64>>);
+    impl Sleeper for Recorder {
+        async fn sleep(&self, millis: u64) {
+            self.0.borrow_mut().push(millis);
+        }
+    }
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        let mut f = core::pin::pin!(f);
+        let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+        match f.as_mut().poll(&mut cx) {
+            core::task::Poll::Ready(v) => v,
+            core::task::Poll::Pending => panic!("these futures never wait"),
+        }
+    }
+
+    #[test]
+    fn retries_after_the_service_asks_then_succeeds() {
+        let client = Scripted(
+            RefCell::new(vec![
+                resp(429, &[("Retry-After", "2")], Value::Null),
+                resp(503, &[("Retry-After", "3")], Value::Null),
+                resp(200, &[], json!({"ok": true})),
+            ]),
+            RefCell::new(0),
+        );
+        let sleeper = Recorder(RefCell::new(vec![]));
+        let mut backoff = Backoff::new(RetryPolicy::default(), 1);
+        let mut notices = vec![];
+        let r = block_on(send_with_retry(
+            &client,
+            &sleeper,
+            &mut backoff,
+            &HttpRequest::get("https://graph.microsoft.com/v1.0/me"),
+            false,
+            NOW,
+            &mut |n| notices.push(n.clone()),
+        ))
+        .unwrap();
+        assert_eq!(r.status, 200);
+        assert_eq!(*sleeper.0.borrow(), [2000, 3000]);
+        assert_eq!(notices.len(), 2);
+        assert_eq!(notices[0].reason, RetryReason::Throttled);
+        assert_eq!(*client.1.borrow(), 3);
+    }
+
+    #[test]
+    fn gives_up_after_max_attempts_with_the_last_response() {
+        let client = Scripted(
+            RefCell::new((0..3).map(|_| resp(503, &[], Value::Null)).collect()),
+            RefCell::new(0),
+        );
+        let sleeper = Recorder(RefCell::new(vec![]));
+        let mut backoff = Backoff::new(
+            RetryPolicy {
+                max_attempts: 3,
+                base_delay_ms: 100,
+                max_delay_ms: 1000,
+            },
+            3,
+        );
+        let r = block_on(send_with_retry(
+            &client,
+            &sleeper,
+            &mut backoff,
+            &HttpRequest::get("https://x"),
+            false,
+            NOW,
+            &mut |_| {},
+        ))
+        .unwrap();
+        assert_eq!(r.status, 503);
+        assert_eq!(sleeper.0.borrow().len(), 2);
+    }
+
+    #[test]
+    fn form_bodies_are_url_encoded() {
+        let b = Body::Form(vec![
+            (
+                "scope".into(),
+                "https://graph.microsoft.com/.default offline_access".into(),
+            ),
+            ("code".into(), "a+b".into()),
+        ]);
+        assert_eq!(
+            String::from_utf8(b.to_bytes()).unwrap(),
+            "scope=https%3A%2F%2Fgraph.microsoft.com%2F.default+offline_access&code=a%2Bb"
+        );
+    }
+}
