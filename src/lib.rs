@@ -9,6 +9,7 @@ pub mod client;
 pub mod cloud;
 pub mod graph;
 pub mod http;
+pub mod plan;
 pub mod profiles;
 
 #[cfg(target_arch = "wasm32")]
