@@ -7,6 +7,7 @@ pub mod api_error;
 pub mod arm;
 pub mod client;
 pub mod cloud;
+pub mod flows;
 pub mod graph;
 pub mod http;
 pub mod plan;

@@ -1,0 +1,182 @@
+//! F2 — use an existing application. Unchecked ("grant the required
+//! permissions and register its certificate" off): the inputs are validated
+//! locally — tenant ID, application ID, the secret, or the PFX (opens, RSA,
+//! key matches, dates) — with no network at all. Checked: a plan that finds
+//! the application, registers the certificate keeping existing keys, and
+//! grants what is missing.
+
+use zeroize::Zeroizing;
+
+use crate::core::certificate::Certificate;
+use crate::core::pfx::{self, PfxError};
+use crate::core::time::UnixTime;
+use crate::core::validate::{self, SecretWarning};
+use crate::plan::{Plan, Step, new_guid};
+use crate::profiles::Profile;
+
+use super::{InputError, SubscriptionChoice, azure_role_steps, grant_steps, register_certificate};
+
+/// How the service will authenticate. Holds secrets: never serialised,
+/// zeroized on drop.
+pub enum Credential {
+    Secret(Zeroizing<String>),
+    /// A PFX/P12 and its password (`None`: try no password, then the empty one).
+    Pfx {
+        data: Zeroizing<Vec<u8>>,
+        password: Option<Zeroizing<String>>,
+    },
+}
+
+/// The F2 form.
+pub struct ExistingApplication {
+    pub tenant: String,
+    pub app_id: String,
+    pub credential: Credential,
+    /// "Grant the required permissions to this application and register its certificate".
+    pub grant_and_register: bool,
+    pub profile: Profile,
+    pub subscription: Option<SubscriptionChoice>,
+}
+
+/// What was verified locally (no secret, no key).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalCheck {
+    /// Tenant ID (GUID) or verified domain, normalised.
+    pub tenant: String,
+    pub app_id: String,
+    pub auth: CheckedAuth,
+    /// Things probably wrong but not certainly (shown, not blocking).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckedAuth {
+    Secret {
+        /// First three characters, as Entra shows a secret.
+        hint: String,
+    },
+    Certificate {
+        /// The public certificate, DER.
+        certificate_der: Vec<u8>,
+        thumbprint: String,
+        subject: String,
+        not_before: UnixTime,
+        not_after: UnixTime,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExistingAppError {
+    #[error(transparent)]
+    Tenant(#[from] validate::TenantIdError),
+    #[error(transparent)]
+    ApplicationId(#[from] validate::ApplicationIdError),
+    #[error(transparent)]
+    Secret(#[from] validate::ClientSecretError),
+    #[error("This PFX is protected by a password: enter it.")]
+    PfxNeedsPassword,
+    #[error(transparent)]
+    Pfx(#[from] PfxError),
+    #[error(transparent)]
+    Input(#[from] InputError),
+}
+
+/// Validates the F2 inputs with no network: this is the whole of F2 when
+/// the check box is off.
+pub fn check_locally(
+    input: &ExistingApplication,
+    now: UnixTime,
+) -> Result<LocalCheck, ExistingAppError> {
+    let tenant = validate::tenant_id(&input.tenant)?;
+    let app_id = validate::application_id(&input.app_id)?;
+    let mut warnings = Vec::new();
+    let auth = match &input.credential {
+        Credential::Secret(secret) => {
+            warnings.extend(
+                validate::client_secret(secret)?
+                    .iter()
+                    .map(SecretWarning::to_string),
+            );
+            CheckedAuth::Secret {
+                hint: secret.trim().chars().take(3).collect(),
+            }
+        }
+        Credential::Pfx { data, password } => {
+            let imported = match password {
+                Some(p) => pfx::import(data, Some(p.as_str()))?,
+                None => match pfx::import(data, None) {
+                    Ok(i) => i,
+                    Err(_) => pfx::import(data, Some(""))
+                        .map_err(|_| ExistingAppError::PfxNeedsPassword)?,
+                },
+            };
+            let (_key, cert) = imported.usable_for_entra()?;
+            let (_, info) = register_certificate(cert, now)?;
+            if info.not_before > now {
+                warnings.push(format!(
+                    "The certificate is valid only from {}: Entra refuses it until then.",
+                    info.not_before
+                ));
+            }
+            warnings.extend(
+                crate::core::certificate::warnings(&info, now)
+                    .iter()
+                    .filter(|w| w.kind() != "not_yet_valid")
+                    .map(|w| w.message()),
+            );
+            CheckedAuth::Certificate {
+                certificate_der: cert.der().to_vec(),
+                thumbprint: info.sha1,
+                subject: info.subject,
+                not_before: info.not_before,
+                not_after: info.not_after,
+            }
+        }
+    };
+    Ok(LocalCheck {
+        tenant: tenant.as_str().to_string(),
+        app_id,
+        auth,
+        warnings,
+    })
+}
+
+/// The F2 plan when the check box is on: find the application (a clear
+/// error if it is not in the tenant), add the profile's permissions to it,
+/// make sure it has a service principal, register the certificate keeping
+/// the existing ones, grant what is missing, assign the Azure roles.
+pub fn plan(
+    check: &LocalCheck,
+    profile: &Profile,
+    subscription: Option<&SubscriptionChoice>,
+    now: UnixTime,
+    rng: &mut impl rand_core::RngCore,
+) -> Result<Plan, InputError> {
+    let mut steps = vec![Step::FindApplication {
+        app_id: check.app_id.clone(),
+    }];
+    if !profile.resources.is_empty() {
+        steps.push(Step::AddRequiredPermissions {
+            permissions: profile.resources.clone(),
+        });
+    }
+    steps.push(Step::CreateServicePrincipal);
+    if let CheckedAuth::Certificate {
+        certificate_der, ..
+    } = &check.auth
+    {
+        let cert = Certificate::from_der(certificate_der)
+            .map_err(|e| InputError::Certificate(e.to_string()))?;
+        steps.push(register_certificate(&cert, now)?.0);
+    }
+    steps.extend(grant_steps(profile));
+    steps.extend(azure_role_steps(profile, subscription, rng)?);
+    Ok(Plan::new(
+        new_guid(rng),
+        format!(
+            "Connect application {} for {}",
+            check.app_id, profile.display_name
+        ),
+        steps,
+    ))
+}

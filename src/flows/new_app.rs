@@ -1,0 +1,91 @@
+//! F1 — register a new application: create it (single tenant) with the
+//! profile's requiredResourceAccess, create its service principal, register
+//! the certificate (public part only; the PFX stays in the page), grant the
+//! app roles and delegated consent, and assign the Azure roles.
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::certificate::Certificate;
+use crate::core::time::UnixTime;
+use crate::plan::{GrantResource, Plan, Step, new_guid};
+use crate::profiles::Profile;
+
+use super::{
+    InputError, SubscriptionChoice, azure_role_steps, check_name, check_redirect_uri, grant_steps,
+    register_certificate,
+};
+
+/// What the F1 form collects (the certificate's private key is not here).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewApplication {
+    pub display_name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub profile: Profile,
+    /// DER of the certificate generated in the page or read from the PFX.
+    pub certificate_der: Vec<u8>,
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+    #[serde(default)]
+    pub subscription: Option<SubscriptionChoice>,
+}
+
+/// The F1 plan. `rng` supplies the plan ID and the GUIDs of new objects.
+pub fn plan(
+    input: &NewApplication,
+    now: UnixTime,
+    rng: &mut impl rand_core::RngCore,
+) -> Result<Plan, InputError> {
+    let name = check_name(&input.display_name)?;
+    let cert = Certificate::from_der(&input.certificate_der)
+        .map_err(|e| InputError::Certificate(e.to_string()))?;
+    let (register, _) = register_certificate(&cert, now)?;
+    let redirect = input
+        .redirect_uri
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+        .map(check_redirect_uri)
+        .transpose()?;
+    let (spa, web) = match redirect {
+        Some(u) if input.profile.spa_redirect => (vec![u], vec![]),
+        Some(u) => (vec![], vec![u]),
+        None => (vec![], vec![]),
+    };
+    let mut steps = vec![
+        Step::CreateApplication {
+            display_name: name.clone(),
+            description: input.description.clone(),
+            permissions: input.profile.resources.clone(),
+            spa_redirect_uris: spa,
+            web_redirect_uris: web,
+        },
+        Step::CreateServicePrincipal,
+        register,
+    ];
+    steps.extend(grant_steps(&input.profile));
+    if let Some(scope) = &input.profile.expose_scope {
+        steps.push(Step::ExposeApi {
+            scope: scope.clone(),
+            scope_id: new_guid(rng),
+            display_name: format!("Access {name}"),
+        });
+        steps.push(Step::GrantDelegated {
+            resource: GrantResource::ThisApplication,
+            scopes: vec![scope.clone()],
+        });
+    }
+    steps.extend(azure_role_steps(
+        &input.profile,
+        input.subscription.as_ref(),
+        rng,
+    )?);
+    Ok(Plan::new(
+        new_guid(rng),
+        format!(
+            "Register application '{name}' for {}",
+            input.profile.display_name
+        ),
+        steps,
+    ))
+}

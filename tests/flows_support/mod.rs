@@ -1,0 +1,316 @@
+//! Shared by tests/flows_*.rs: the emulator in-process, a native
+//! `HttpClient` (reqwest) that logs every request, a sleeper that advances
+//! the emulator's clock instead of waiting, admin tokens by ROPC, and one
+//! RSA certificate per test binary.
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::cell::RefCell;
+use std::sync::{Mutex, OnceLock};
+
+use entra_emulator::faults::FaultConfig;
+use entra_emulator::{Config, RunningEmulator};
+use entra_wizard::client::ApiClient;
+use entra_wizard::cloud::{Cloud, Endpoints};
+use entra_wizard::core::certificate::{self, Certificate, CertificateRequest};
+use entra_wizard::core::key::RsaKey;
+use entra_wizard::core::keygen::{KeySize, RsaKeyGenerator};
+use entra_wizard::core::time::{DAY, UnixTime};
+use entra_wizard::flows::SubscriptionChoice;
+use entra_wizard::http::{
+    Body, HttpClient, HttpRequest, HttpResponse, Method, RetryPolicy, Sleeper, TransportError,
+};
+use serde_json::Value;
+
+pub const PRODUCTION: &str = "5b1e7c3a-2f4d-4e8b-9a6c-0d1e2f3a4b51";
+pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+
+pub fn production() -> SubscriptionChoice {
+    SubscriptionChoice {
+        subscription_id: PRODUCTION.into(),
+        display_name: "Production".into(),
+    }
+}
+
+/// One logged request: method, URL, body.
+#[derive(Clone, Debug)]
+pub struct Logged {
+    pub method: Method,
+    pub url: String,
+    pub body: Vec<u8>,
+}
+
+/// `HttpClient` over reqwest, logging every request it sends.
+#[derive(Default)]
+pub struct Native {
+    client: reqwest::Client,
+    pub log: Mutex<Vec<Logged>>,
+}
+
+impl HttpClient for Native {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes()).unwrap();
+        let mut builder = self.client.request(method, &request.url);
+        for (k, v) in &request.headers {
+            builder = builder.header(k, v);
+        }
+        let body = request
+            .body
+            .as_ref()
+            .map(Body::to_bytes)
+            .unwrap_or_default();
+        if let Some(b) = &request.body {
+            builder = builder
+                .header("Content-Type", b.content_type())
+                .body(body.clone());
+        }
+        self.log.lock().unwrap().push(Logged {
+            method: request.method,
+            url: request.url.clone(),
+            body,
+        });
+        let response = builder.send().await.map_err(|e| TransportError {
+            url: request.url.clone(),
+            detail: e.to_string(),
+        })?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| TransportError {
+                url: request.url.clone(),
+                detail: e.to_string(),
+            })?
+            .to_vec();
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// An `HttpClient` that fails the test if anything is sent.
+pub struct NoNetwork;
+
+impl HttpClient for NoNetwork {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        panic!(
+            "no request may be sent, but {} {} was",
+            request.method, request.url
+        )
+    }
+}
+
+/// Records each wait and advances the emulator's clock by it, so that
+/// Retry-After and replication delays pass without real waiting.
+pub struct ClockSleeper<'e> {
+    pub emulator: &'e RunningEmulator,
+    pub delays: RefCell<Vec<u64>>,
+}
+
+impl Sleeper for ClockSleeper<'_> {
+    async fn sleep(&self, millis: u64) {
+        self.delays.borrow_mut().push(millis);
+        self.emulator
+            .emulator
+            .clock
+            .advance(millis.div_ceil(1000) as i64);
+        tokio::task::yield_now().await;
+    }
+}
+
+pub struct Env {
+    pub emulator: RunningEmulator,
+    pub seed: Value,
+    http: reqwest::Client,
+}
+
+impl Env {
+    pub async fn start(faults: FaultConfig) -> Env {
+        let emulator = entra_emulator::start(Config {
+            faults,
+            ..Config::default()
+        })
+        .await
+        .expect("emulator starts");
+        let seed = emulator.seed();
+        Env {
+            emulator,
+            seed,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn demo() -> Env {
+        Env::start(FaultConfig::default()).await
+    }
+
+    pub fn cloud(&self) -> Cloud {
+        Cloud::Local {
+            base_url: self.emulator.base_url.clone(),
+        }
+    }
+
+    pub fn endpoints(&self) -> Endpoints {
+        self.cloud().endpoints()
+    }
+
+    pub fn tenant_id(&self) -> String {
+        self.seed["tenant"]["id"].as_str().unwrap().to_string()
+    }
+
+    pub fn client_id(&self) -> String {
+        self.seed["client"]["appId"].as_str().unwrap().to_string()
+    }
+
+    pub fn now(&self) -> UnixTime {
+        UnixTime(self.emulator.emulator.clock.now() as u64)
+    }
+
+    pub fn sleeper(&self) -> ClockSleeper<'_> {
+        ClockSleeper {
+            emulator: &self.emulator,
+            delays: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// An access token for `user` (local part: admin, appadmin, reader) and
+    /// `scope` (`https://graph.microsoft.com/.default`…), by ROPC for the
+    /// page's client.
+    pub async fn token(&self, user: &str, scope: &str) -> String {
+        let domain = self.seed["tenant"]["domain"].as_str().unwrap();
+        let password = self.seed["password"].as_str().unwrap();
+        let url = self.endpoints().token_url(&self.tenant_id());
+        let form = [
+            ("grant_type", "password".to_string()),
+            ("client_id", self.client_id()),
+            ("username", format!("{user}@{domain}")),
+            ("password", password.to_string()),
+            ("scope", scope.to_string()),
+        ];
+        let r: Value = self
+            .http
+            .post(url)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        r["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token for {user}: {r}"))
+            .to_string()
+    }
+
+    /// A signed-in `ApiClient` with Graph and ARM tokens for `user`.
+    pub async fn api<'a, C: HttpClient>(
+        &'a self,
+        http: &'a C,
+        sleeper: &'a ClockSleeper<'a>,
+        user: &str,
+    ) -> ApiClient<'a, C, ClockSleeper<'a>> {
+        let e = self.endpoints();
+        let graph = self.token(user, &e.graph_default_scope()).await;
+        let arm = self.token(user, &e.arm_default_scope()).await;
+        ApiClient::new(http, sleeper, e, RetryPolicy::default(), 7, self.now())
+            .with_graph_token(graph)
+            .with_arm_token(arm)
+    }
+
+    /// `GET /_emulator/state`.
+    pub async fn state(&self) -> Value {
+        self.http
+            .get(format!("{}/_emulator/state", self.emulator.base_url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn stop(self) {
+        self.emulator.stop().await;
+    }
+}
+
+/// Applications in the state with this display name.
+pub fn apps_named<'s>(state: &'s Value, name: &str) -> Vec<&'s Value> {
+    state["applications"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|a| &a["body"])
+        .filter(|b| b["displayName"] == name)
+        .collect()
+}
+
+/// Service principals in the state for this appId.
+pub fn sps_for<'s>(state: &'s Value, app_id: &str) -> Vec<&'s Value> {
+    state["service_principals"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|s| &s["body"])
+        .filter(|b| b["appId"] == app_id)
+        .collect()
+}
+
+/// Role definition GUIDs assigned to a principal in the state.
+pub fn role_ids_of(state: &Value, principal_id: &str) -> Vec<String> {
+    let mut ids: Vec<String> = state["role_assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["principal_id"] == principal_id)
+        .map(|a| {
+            assert_eq!(a["principal_type"], "ServicePrincipal");
+            a["role_definition_id"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Grants (oauth2PermissionGrants) whose client is this service principal.
+pub fn grants_of<'s>(state: &'s Value, client_sp: &str) -> Vec<&'s Value> {
+    state["oauth2_permission_grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["clientId"] == client_sp)
+        .collect()
+}
+
+pub fn key() -> &'static RsaKey {
+    static KEY: OnceLock<RsaKey> = OnceLock::new();
+    KEY.get_or_init(|| RsaKeyGenerator.generate_blocking(KeySize::Rsa2048).unwrap())
+}
+
+/// A certificate made by the core, valid from a day before `now` for a year.
+pub fn certificate(cn: &str, now: UnixTime) -> Certificate {
+    let mut serial = [0u8; 10];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut serial);
+    certificate::self_signed(
+        key(),
+        &CertificateRequest::new(cn),
+        serial,
+        UnixTime(now.0 - DAY),
+        now.plus_days(365),
+    )
+    .unwrap()
+}
