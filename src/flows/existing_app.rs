@@ -180,3 +180,54 @@ pub fn plan(
         steps,
     ))
 }
+
+/// Where F2 goes after its form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Check box off: validated locally, nothing else to do (no sign-in, no
+    /// network).
+    Finished(LocalCheck),
+    /// Check box on: the plan to review, and what pre-flight found missing
+    /// in the signed-in admin's roles (empty: may apply).
+    Review {
+        check: LocalCheck,
+        plan: Plan,
+        missing: Vec<crate::plan::Missing>,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Input(#[from] ExistingAppError),
+    #[error(transparent)]
+    Api(#[from] crate::api_error::ApiError),
+}
+
+/// F2 from its form: validates locally; with the check box on, also plans
+/// and runs pre-flight through `api` (which sends nothing when it is off).
+pub async fn run<C: crate::http::HttpClient, S: crate::http::Sleeper>(
+    api: &crate::client::ApiClient<'_, C, S>,
+    input: &ExistingApplication,
+    now: UnixTime,
+    rng: &mut impl rand_core::RngCore,
+) -> Result<Next, RunError> {
+    let check = check_locally(input, now)?;
+    if !input.grant_and_register {
+        return Ok(Next::Finished(check));
+    }
+    let plan = plan(
+        &check,
+        &input.profile,
+        input.subscription.as_ref(),
+        now,
+        rng,
+    )
+    .map_err(ExistingAppError::from)?;
+    let missing = crate::plan::preflight::run(api, &plan).await?;
+    Ok(Next::Review {
+        check,
+        plan,
+        missing,
+    })
+}

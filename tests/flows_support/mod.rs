@@ -106,6 +106,18 @@ impl HttpClient for NoNetwork {
     }
 }
 
+/// Records each wait, without waiting.
+#[derive(Default)]
+pub struct Recorder {
+    pub delays: RefCell<Vec<u64>>,
+}
+
+impl Sleeper for Recorder {
+    async fn sleep(&self, millis: u64) {
+        self.delays.borrow_mut().push(millis);
+    }
+}
+
 /// Records each wait and advances the emulator's clock by it, so that
 /// Retry-After and replication delays pass without real waiting.
 pub struct ClockSleeper<'e> {
