@@ -5,13 +5,15 @@
 //! cargo run --release --example inspect -- FILE [--password PW] [--now RFC3339]
 //! ```
 //!
-//! Without `--password` it tries no password, then the empty one. Exits 0
+//! Without `--password` it tries no password, then the empty one; a
+//! `.cer`/`.crt`/`.pem`/`.der` file is read as certificates. Exits 0
 //! with the description, or 1 with `{"error": {"kind", "message"}}`.
 
 use std::process::ExitCode;
 
-use entra_wizard::core::certificate::{self, Certificate, CertificateError, warnings};
-use entra_wizard::core::pfx::{self, Imported, PfxError};
+use entra_wizard::core::certificate::{Certificate, CertificateError, warnings};
+use entra_wizard::core::inspect::{self, OpenError, Opened};
+use entra_wizard::core::pfx::Imported;
 use entra_wizard::core::time::UnixTime;
 use serde_json::{Value, json};
 
@@ -20,8 +22,8 @@ struct Failure {
     message: String,
 }
 
-impl From<PfxError> for Failure {
-    fn from(e: PfxError) -> Self {
+impl From<OpenError> for Failure {
+    fn from(e: OpenError) -> Self {
         Failure {
             kind: e.kind(),
             message: e.to_string(),
@@ -138,42 +140,25 @@ fn describe(imported: &Imported, now: UnixTime) -> Result<Value, Failure> {
     }))
 }
 
-/// A file of public certificates (PEM or DER) described the same way.
-fn certificates_only(data: &[u8]) -> Result<Imported, Failure> {
-    let text = std::str::from_utf8(data).ok();
-    let mut certs = match text {
-        Some(t) if t.contains("-----BEGIN") => certificate::parse_pem_all(t)?,
-        _ => vec![certificate::parse(data)?],
-    };
-    if certs.is_empty() {
-        return Err(PfxError::NotPkcs12.into());
-    }
-    let leaf = certs.remove(0);
-    Ok(Imported {
-        leaf: Some(leaf),
-        other_friendly_names: vec![None; certs.len()],
-        others: certs,
-        ..Imported::default()
-    })
-}
-
 fn run() -> Result<Value, Failure> {
     let args = parse_args()?;
     let data = std::fs::read(&args.file).map_err(|e| Failure {
         kind: "io",
         message: format!("{}: {e}", args.file),
     })?;
-    let imported = match &args.password {
-        Some(pw) => pfx::import(&data, Some(pw)),
-        None => pfx::import(&data, None).or_else(|first| match first {
-            PfxError::WrongPassword => pfx::import(&data, Some("")),
-            other => Err(other),
-        }),
-    };
-    let imported = match imported {
-        Ok(imported) => imported,
-        Err(PfxError::PemCertificate | PfxError::DerCertificate) => certificates_only(&data)?,
-        Err(e) => return Err(e.into()),
+    // The page's own logic: certificates under their own names, a PFX with
+    // no password or the empty one before asking for one.
+    let imported = match inspect::open(&data, &args.file, args.password.as_deref())? {
+        Opened::Pfx { imported, .. } => *imported,
+        Opened::Certificates(mut certs) => {
+            let leaf = certs.remove(0);
+            Imported {
+                leaf: Some(leaf),
+                other_friendly_names: vec![None; certs.len()],
+                others: certs,
+                ..Imported::default()
+            }
+        }
     };
     describe(&imported, args.now)
 }

@@ -9,7 +9,7 @@ use crate::core::pfx::{self, Imported, PfxError};
 pub enum Opened {
     /// A PFX/P12, opened with `password` (`None`: it had no password).
     Pfx {
-        imported: Imported,
+        imported: Box<Imported>,
         password: Option<String>,
     },
     /// One or more public certificates (.cer, .crt, .pem): no private key.
@@ -60,7 +60,7 @@ pub fn open(data: &[u8], file_name: &str, password: Option<&str>) -> Result<Open
     }
     if let Some(pw) = password {
         return Ok(Opened::Pfx {
-            imported: pfx::import(data, Some(pw))?,
+            imported: Box::new(pfx::import(data, Some(pw))?),
             password: Some(pw.to_string()),
         });
     }
@@ -68,7 +68,7 @@ pub fn open(data: &[u8], file_name: &str, password: Option<&str>) -> Result<Open
         match pfx::import(data, attempt) {
             Ok(imported) => {
                 return Ok(Opened::Pfx {
-                    imported,
+                    imported: Box::new(imported),
                     password: attempt.map(str::to_string),
                 });
             }

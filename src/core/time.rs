@@ -38,7 +38,8 @@ impl UnixTime {
         let total = dt.month() as u32 - 1 + months;
         let year = dt.year() as u32 + total / 12;
         let month = (total % 12 + 1) as u8;
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let leap =
+            (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
         let last = match month {
             2 if leap => 29,
             2 => 28,

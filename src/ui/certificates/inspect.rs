@@ -111,7 +111,7 @@ pub fn Inspect() -> impl IntoView {
                 error.set(None);
                 shown.set(Some(describe(&opened, &name)));
                 imported.set_value(match opened {
-                    Opened::Pfx { imported, .. } => Some(imported),
+                    Opened::Pfx { imported, .. } => Some(*imported),
                     Opened::Certificates(_) => None,
                 });
                 pw.update(|p| p.zeroize());
