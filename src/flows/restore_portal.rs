@@ -21,9 +21,10 @@ pub const MANUAL_SETTINGS_NOTE: &str = "Restore operators and end users can use 
     the application multi-tenant, configure these settings by hand in Microsoft Entra ID.";
 
 /// Help text of the web address field, with the seed's examples.
-pub const ADDRESS_HELP: &str = "The Restore Portal web address, HTTPS only: \
-    https://<IPv4 address>:<port> or https://<DNS name>:<port> (default port 4443), for \
-    example https://172.16.0.10:4443 or https://restore.contoso.com:4443.";
+pub const ADDRESS_HELP: &str = "The Restore Portal web address, HTTPS only, with its port: \
+    https://<IPv4 address>:<port> or https://<DNS name>:<port> (the portal uses port 4443 \
+    unless it was changed), for example https://135.169.170.192:4443 or \
+    https://portal.abc.com:4443.";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
