@@ -5,6 +5,7 @@ pub mod core;
 
 pub mod api_error;
 pub mod arm;
+pub mod auth;
 pub mod client;
 pub mod cloud;
 pub mod flows;
