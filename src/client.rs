@@ -29,6 +29,7 @@ pub struct ApiClient<'a, C: HttpClient, S: Sleeper> {
     replication_expected: Cell<bool>,
     retries: RefCell<Vec<RetryNotice>>,
     requests: Cell<u32>,
+    changes: RefCell<Vec<crate::plan::RequestPreview>>,
 }
 
 impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
@@ -52,6 +53,7 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
             replication_expected: Cell::new(false),
             retries: RefCell::new(Vec::new()),
             requests: Cell::new(0),
+            changes: RefCell::new(Vec::new()),
         }
     }
 
@@ -81,6 +83,12 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
         core::mem::take(&mut *self.retries.borrow_mut())
     }
 
+    /// The changing requests (not GET, not the token endpoint) sent since
+    /// the last call, redacted, for the progress list's disclosure.
+    pub fn take_changes(&self) -> Vec<crate::plan::RequestPreview> {
+        core::mem::take(&mut *self.changes.borrow_mut())
+    }
+
     /// HTTP requests sent so far, retries included.
     pub fn request_count(&self) -> u32 {
         self.requests.get()
@@ -97,6 +105,11 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
             (_, Some(t)) => request.bearer(t),
             (_, None) => return Err(ApiError::NotSignedIn(service)),
         };
+        if service != Service::Identity && request.method != Method::Get {
+            self.changes
+                .borrow_mut()
+                .push(crate::plan::RequestPreview::sent(&request));
+        }
         let counting = CountingClient {
             inner: self.http,
             count: &self.requests,

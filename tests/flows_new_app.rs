@@ -142,6 +142,49 @@ async fn f1_azure_backup_as_admin() {
         })
         .collect();
     assert_eq!(done, [0, 1, 2, 3, 4, 5]);
+    // What the progress list discloses: the changing requests, redacted.
+    let sent: Vec<(usize, String)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Sent { index, request } => Some((*index, request.method.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            (0, "POST".into()),
+            (1, "POST".into()),
+            (2, "PATCH".into()),
+            (3, "PUT".into()),
+            (4, "PUT".into()),
+            (5, "PUT".into())
+        ]
+    );
+    let cert_b64 = Base64::encode_string(&der);
+    let mut shown = serde_json::to_string(
+        &events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Sent { request, .. } => Some(request.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    for i in 0..plan.steps.len() {
+        shown +=
+            &serde_json::to_string(&plan.preview(i, &env.endpoints(), Some(&progress))).unwrap();
+    }
+    assert!(shown.contains("(redacted)"));
+    assert!(
+        !shown.contains(&cert_b64[..60]),
+        "no certificate bytes are shown"
+    );
+    assert!(shown.contains(&format!(
+        "/applications/{}",
+        progress.application.as_ref().unwrap().object_id
+    )));
 
     let state = env.state().await;
     let (app, sp) = assert_single_connection(&state, "Backup Azure SA", &der);
@@ -242,6 +285,7 @@ async fn f1_grants_graph_permissions_and_consent() {
 async fn f1_with_throttling_and_replication_delay_has_no_duplicates() {
     let env = Env::start(FaultConfig {
         random429: 0.2,
+        random503: 0.05,
         replication_ms: 3000,
         seed: 11,
         ..FaultConfig::default()

@@ -25,14 +25,30 @@ use crate::http::{HttpClient, RetryNotice, Sleeper};
 use crate::profiles::ResourcePermissions;
 
 use super::progress::ProgressError;
-use super::{AppIds, GrantResource, Outcome, Plan, Progress, RoleRef, Step, StepRecord};
+use super::{
+    AppIds, GrantResource, Outcome, Plan, Progress, RequestPreview, RoleRef, Step, StepRecord,
+};
 
 /// What the progress list hears while a plan runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
-    Started { index: usize, sentence: String },
-    Retrying { index: usize, notice: RetryNotice },
-    Done { index: usize, record: StepRecord },
+    Started {
+        index: usize,
+        sentence: String,
+    },
+    Retrying {
+        index: usize,
+        notice: RetryNotice,
+    },
+    /// A changing request the step sent (redacted), as the disclosure shows it.
+    Sent {
+        index: usize,
+        request: RequestPreview,
+    },
+    Done {
+        index: usize,
+        record: StepRecord,
+    },
 }
 
 /// How an apply ended without error.
@@ -123,6 +139,9 @@ pub async fn apply<C: HttpClient, S: Sleeper>(
         let result = run(api, plan, step, progress, &mut resources).await;
         for notice in api.take_retries() {
             let _ = on_event(&Event::Retrying { index, notice }, progress);
+        }
+        for request in api.take_changes() {
+            let _ = on_event(&Event::Sent { index, request }, progress);
         }
         let record = result.map_err(|error| StepFailure {
             index,

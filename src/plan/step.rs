@@ -466,6 +466,20 @@ pub struct RequestPreview {
 }
 
 impl RequestPreview {
+    /// A request as sent (JSON bodies redacted; forms are never shown).
+    pub fn sent(request: &crate::http::HttpRequest) -> Self {
+        let body = match &request.body {
+            Some(crate::http::Body::Json(v)) => Some(redact(v.clone())),
+            Some(crate::http::Body::Form(_)) => Some(Value::String("(form, not shown)".into())),
+            None => None,
+        };
+        RequestPreview {
+            method: request.method.as_str().into(),
+            url: request.url.clone(),
+            body,
+        }
+    }
+
     fn new(method: &str, url: String, body: Option<Value>) -> Self {
         RequestPreview {
             method: method.into(),
