@@ -48,6 +48,8 @@ pub enum InputError {
     NotRsa(String),
     #[error("The certificate expired on {0}. Generate a new certificate or choose another PFX.")]
     CertificateExpired(UnixTime),
+    #[error("The permission profile cannot be used: {0}")]
+    Profile(String),
     #[error("{0}")]
     PortalAddress(String),
     #[error("{0}")]
@@ -140,7 +142,7 @@ pub(crate) fn azure_role_steps(
     }
     for name in &profile.azure_roles {
         let id = builtin::id_of(name).ok_or_else(|| {
-            InputError::Certificate(format!("unknown Azure role '{name}' in the profile"))
+            InputError::Profile(format!("'{name}' is not an Azure role this page knows"))
         })?;
         out.push(Step::AssignRole {
             subscription_id: sub.subscription_id.clone(),
@@ -178,4 +180,143 @@ pub(crate) fn check_name(name: &str) -> Result<String, InputError> {
         return Err(InputError::NameTooLong);
     }
     Ok(n.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::certificate::{self, CertificateRequest};
+    use crate::core::keygen::{KeySize, RsaKeyGenerator};
+    use crate::core::time::DAY;
+    use crate::flows::new_app::{self, NewApplication};
+    use crate::plan::GrantResource;
+    use crate::profiles;
+
+    const NOW: UnixTime = UnixTime(1_790_000_000);
+
+    fn cert(not_after: UnixTime) -> Vec<u8> {
+        let key = RsaKeyGenerator.generate_blocking(KeySize::Rsa2048).unwrap();
+        certificate::self_signed(
+            &key,
+            &CertificateRequest::new("Test"),
+            [1; 10],
+            UnixTime(NOW.0 - DAY),
+            not_after,
+        )
+        .unwrap()
+        .into_der()
+    }
+
+    fn input(profile: &str, der: Vec<u8>) -> NewApplication {
+        NewApplication {
+            display_name: "  Test app ".into(),
+            description: None,
+            profile: profiles::by_id(profile).unwrap(),
+            certificate_der: der,
+            redirect_uri: None,
+            subscription: Some(SubscriptionChoice {
+                subscription_id: "s".into(),
+                display_name: "Production".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn f1_plans_follow_the_profile() {
+        let der = cert(NOW.plus_days(365));
+        let rng = &mut rand_core::OsRng;
+
+        let archiver = new_app::plan(&input("m365-archiver", der.clone()), NOW, rng).unwrap();
+        let kinds: Vec<&str> = archiver
+            .steps
+            .iter()
+            .map(|s| match s {
+                Step::CreateApplication { .. } => "app",
+                Step::CreateServicePrincipal => "sp",
+                Step::RegisterCertificate { .. } => "cert",
+                Step::EnsureCustomRole { .. } => "custom role",
+                Step::AssignRole {
+                    role: RoleRef::Custom { .. },
+                    ..
+                } => "assign custom",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kinds, ["app", "sp", "cert", "custom role", "assign custom"]);
+        assert_eq!(archiver.sentences()[0], "Create application 'Test app'");
+
+        let mut portal = input("restore-portal", der.clone());
+        portal.redirect_uri = Some("https://portal.contoso.com:4443".into());
+        portal.subscription = None;
+        let plan = new_app::plan(&portal, NOW, rng).unwrap();
+        match &plan.steps[0] {
+            Step::CreateApplication {
+                spa_redirect_uris,
+                web_redirect_uris,
+                ..
+            } => {
+                assert_eq!(spa_redirect_uris, &["https://portal.contoso.com:4443"]);
+                assert!(web_redirect_uris.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            plan.steps
+                .iter()
+                .any(|s| matches!(s, Step::ExposeApi { scope, .. } if scope == "access_as_user"))
+        );
+        assert!(plan.steps.iter().any(|s| matches!(s,
+            Step::GrantDelegated { resource: GrantResource::ThisApplication, scopes } if scopes == &["access_as_user"])));
+
+        // Two plans never share IDs.
+        let again = new_app::plan(&input("m365-archiver", der), NOW, rng).unwrap();
+        assert_ne!(again.id, archiver.id);
+        assert_ne!(again.steps[3], archiver.steps[3]);
+    }
+
+    #[test]
+    fn f1_inputs_are_checked() {
+        let rng = &mut rand_core::OsRng;
+        let der = cert(NOW.plus_days(365));
+        let mut i = input("azure-backup", der.clone());
+        i.subscription = None;
+        assert!(matches!(
+            new_app::plan(&i, NOW, rng),
+            Err(InputError::SubscriptionRequired { .. })
+        ));
+        let mut i = input("azure-backup", der.clone());
+        i.display_name = " ".into();
+        assert_eq!(
+            new_app::plan(&i, NOW, rng).unwrap_err(),
+            InputError::NameEmpty
+        );
+        let mut i = input("azure-backup", der.clone());
+        i.redirect_uri = Some("http://backup.contoso.com/callback".into());
+        assert!(matches!(
+            new_app::plan(&i, NOW, rng),
+            Err(InputError::RedirectUri(_))
+        ));
+        let mut i = input("azure-backup", cert(UnixTime(NOW.0 - 10)));
+        i.redirect_uri = None;
+        assert!(matches!(
+            new_app::plan(&i, NOW, rng),
+            Err(InputError::CertificateExpired(_))
+        ));
+        let mut i = input("azure-backup", b"not a certificate".to_vec());
+        i.redirect_uri = None;
+        assert!(matches!(
+            new_app::plan(&i, NOW, rng),
+            Err(InputError::Certificate(_))
+        ));
+    }
+
+    #[test]
+    fn redirect_uris() {
+        assert!(check_redirect_uri("https://backup.contoso.com/auth").is_ok());
+        assert!(check_redirect_uri("http://localhost:8080/").is_ok());
+        assert!(check_redirect_uri("http://127.0.0.1:5000").is_ok());
+        assert!(check_redirect_uri("https://x.contoso.com/#frag").is_err());
+        assert!(check_redirect_uri("ftp://x").is_err());
+        assert!(check_redirect_uri("backup.contoso.com").is_err());
+    }
 }

@@ -126,3 +126,40 @@ impl Progress {
         self.steps.iter().position(|s| !s.is_done())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Step;
+
+    #[test]
+    fn progress_belongs_to_its_plan() {
+        let plan = Plan::new("p1", "t", vec![Step::CreateServicePrincipal]);
+        let mut progress = plan.start();
+        assert_eq!(progress.next_step(), Some(0));
+        progress.steps[0].outcome = Some(Outcome::Changed);
+        progress.service_principal_id = Some("sp".into());
+        assert!(progress.is_finished());
+        let json = serde_json::to_string(&progress).unwrap();
+        let back: Progress = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, progress);
+        back.check(&plan).unwrap();
+
+        let other = Plan::new("p2", "t", vec![Step::CreateServicePrincipal]);
+        assert!(matches!(
+            back.check(&other),
+            Err(ProgressError::OtherPlan { .. })
+        ));
+        let longer = Plan::new("p1", "t", vec![Step::CreateServicePrincipal; 2]);
+        assert_eq!(
+            back.check(&longer),
+            Err(ProgressError::StepCount {
+                found: 1,
+                expected: 2
+            })
+        );
+        let mut old = back.clone();
+        old.format = 0;
+        assert_eq!(old.check(&plan), Err(ProgressError::Format(0)));
+    }
+}
