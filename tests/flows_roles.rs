@@ -379,5 +379,32 @@ async fn appadmin_gets_the_graph_app_role_refusal_explained() {
         "Application Administrator and Cloud Application Administrator may not grant them"
     ));
     assert!(failure.what_to_do.contains("not repeated"));
+
+    // A Global Administrator signs in and applies again from the saved
+    // progress: the application made by appadmin is kept, nothing doubles.
+    let saved = serde_json::to_string(&progress).unwrap();
+    let admin = env.api(&http, &sleeper, "admin").await;
+    let mut progress: entra_wizard::plan::Progress = serde_json::from_str(&saved).unwrap();
+    let finish = plan::apply(&admin, &plan, &mut progress, &mut |_, _| {
+        ControlFlow::Continue(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(finish, Finish::Completed);
+    let state = env.state().await;
+    assert_eq!(apps_named(&state, "Archiver").len(), 1);
+    let app_id = progress.application.as_ref().unwrap().app_id.clone();
+    assert_eq!(sps_for(&state, &app_id).len(), 1);
+    let sp = progress.service_principal_id.clone().unwrap();
+    assert_eq!(role_ids_of(&state, &sp), [builtin::CONTRIBUTOR]);
+    assert_eq!(
+        state["app_role_assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["principalId"] == sp.as_str())
+            .count(),
+        1
+    );
     env.stop().await;
 }
