@@ -84,6 +84,13 @@ async fn unchecked_validates_locally_and_sends_nothing() {
     assert_eq!(check.tenant, TENANT);
     assert_eq!(check.app_id, CONTOSO_RESTORE);
     assert_eq!(check.auth, CheckedAuth::Secret { hint: "Sr3".into() });
+    assert_eq!(
+        check.auth_method(),
+        entra_wizard::flows::AuthMethod::ClientSecret {
+            hint: "Sr3".into(),
+            end: None
+        }
+    );
     assert!(check.warnings.is_empty());
 
     // A pasted secret ID is accepted with a warning.
@@ -114,6 +121,25 @@ async fn unchecked_validates_locally_and_sends_nothing() {
     else {
         panic!()
     };
+    let record = entra_wizard::flows::ConnectionRecord::local(
+        entra_wizard::flows::connection::RecordDetails {
+            name: "Contoso Restore".into(),
+            cloud: entra_wizard::cloud::Cloud::Global,
+            tenant_id: check.tenant.clone(),
+            auth: check.auth_method(),
+            profile: "azure-backup".into(),
+            subscription: None,
+            portal_address: None,
+        },
+        &check.app_id,
+        NOW,
+    );
+    let json = entra_wizard::flows::connection::export(std::slice::from_ref(&record));
+    assert!(json.contains(&entra_wizard::core::thumbprint::sha1_hex(&der)));
+    assert!(
+        !json.contains(&Base64::encode_string(&der)[..40]),
+        "no certificate, no key"
+    );
     match check.auth {
         CheckedAuth::Certificate {
             certificate_der,

@@ -210,12 +210,10 @@ async fn f1_azure_backup_as_admin() {
             name: "Backup Azure SA".into(),
             cloud: env.cloud(),
             tenant_id: env.tenant_id(),
-            auth: AuthMethod::Certificate {
-                thumbprint: entra_wizard::core::thumbprint::sha1_hex(&der),
-                subject: "CN=Backup Azure SA".into(),
-                not_before: UnixTime(env.now().0 - 86_400),
-                not_after: env.now().plus_days(365),
-            },
+            auth: AuthMethod::certificate(
+                &entra_wizard::core::certificate::Certificate::from_der(&der).unwrap(),
+            )
+            .unwrap(),
             profile: "azure-backup".into(),
             subscription: Some(production()),
             portal_address: None,
@@ -225,6 +223,10 @@ async fn f1_azure_backup_as_admin() {
     )
     .unwrap();
     assert_eq!(record.app_id, ids.app_id);
+    assert!(
+        matches!(&record.auth, AuthMethod::Certificate { thumbprint, .. }
+        if *thumbprint == entra_wizard::core::thumbprint::sha1_hex(&der))
+    );
     assert_eq!(record.object_ids.len(), 3, "the three role assignments");
     let json = connection::export(std::slice::from_ref(&record));
     assert!(!json.contains(&Base64::encode_string(&der)[..40]));

@@ -32,6 +32,23 @@ pub enum AuthMethod {
     },
 }
 
+impl AuthMethod {
+    /// The record of a certificate (thumbprint, subject, dates; never the key).
+    pub fn certificate(
+        cert: &crate::core::certificate::Certificate,
+    ) -> Result<Self, super::InputError> {
+        let info = cert
+            .info()
+            .map_err(|e| super::InputError::Certificate(e.to_string()))?;
+        Ok(AuthMethod::Certificate {
+            thumbprint: info.sha1,
+            subject: info.subject,
+            not_before: info.not_before,
+            not_after: info.not_after,
+        })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionRecord {

@@ -49,6 +49,30 @@ pub struct LocalCheck {
     pub warnings: Vec<String>,
 }
 
+impl LocalCheck {
+    /// How the record under "Service accounts" describes the credential.
+    pub fn auth_method(&self) -> super::AuthMethod {
+        match &self.auth {
+            CheckedAuth::Secret { hint } => super::AuthMethod::ClientSecret {
+                hint: hint.clone(),
+                end: None,
+            },
+            CheckedAuth::Certificate {
+                thumbprint,
+                subject,
+                not_before,
+                not_after,
+                ..
+            } => super::AuthMethod::Certificate {
+                thumbprint: thumbprint.clone(),
+                subject: subject.clone(),
+                not_before: *not_before,
+                not_after: *not_after,
+            },
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CheckedAuth {
     Secret {
