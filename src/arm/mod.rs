@@ -417,6 +417,65 @@ mod tests {
         assert!(allows(&[contributor, owner], ROLE_ASSIGNMENTS_WRITE));
     }
 
+    struct Pages(core::cell::RefCell<Vec<(String, Value)>>);
+    impl crate::http::HttpClient for Pages {
+        async fn send(
+            &self,
+            request: crate::http::HttpRequest,
+        ) -> Result<crate::http::HttpResponse, crate::http::TransportError> {
+            let (url, body) = self.0.borrow_mut().remove(0);
+            assert_eq!(request.url, url);
+            assert!(
+                request
+                    .headers
+                    .iter()
+                    .any(|(k, v)| k == "Authorization" && v == "Bearer t")
+            );
+            Ok(crate::http::HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: serde_json::to_vec(&body).unwrap(),
+            })
+        }
+    }
+    struct NoSleep;
+    impl crate::http::Sleeper for NoSleep {
+        async fn sleep(&self, _: u64) {}
+    }
+
+    #[test]
+    fn subscriptions_follow_next_link() {
+        let next = "https://management.azure.com/subscriptions?api-version=2022-12-01&$skiptoken=1";
+        let pages = Pages(core::cell::RefCell::new(vec![
+            (
+                "https://management.azure.com/subscriptions?api-version=2022-12-01".into(),
+                json!({"value": [{"subscriptionId": "a", "displayName": "A"}], "nextLink": next}),
+            ),
+            (
+                next.into(),
+                json!({"value": [{"subscriptionId": "b", "displayName": "B"}]}),
+            ),
+        ]));
+        let api = ApiClient::new(
+            &pages,
+            &NoSleep,
+            crate::cloud::Cloud::Global.endpoints(),
+            Default::default(),
+            1,
+            crate::core::time::UnixTime(0),
+        )
+        .with_arm_token("t");
+        let fut = list_subscriptions(&api);
+        let mut fut = core::pin::pin!(fut);
+        let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+        let core::task::Poll::Ready(subs) = fut.as_mut().poll(&mut cx) else {
+            panic!("never waits")
+        };
+        let names: Vec<String> = subs.unwrap().into_iter().map(|s| s.display_name).collect();
+        assert_eq!(names, ["A", "B"]);
+        assert!(pages.0.borrow().is_empty());
+    }
+
     #[test]
     fn assignment_body_names_the_principal_type() {
         let b = role_assignment_body("s", builtin::CONTRIBUTOR, "p");
