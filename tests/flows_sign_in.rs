@@ -100,7 +100,7 @@ async fn sign_in_with_pkce_then_graph_and_arm_tokens() {
     );
 
     // A redirect that is not ours is refused before any request.
-    let forged = redirect.replace(&pending.state, "forged");
+    let forged = redirect.replace("state=", "state=forged");
     let mut cache = TokenCache::default();
     let err = tokens::redeem(
         &anonymous,
@@ -189,6 +189,39 @@ async fn sign_in_with_pkce_then_graph_and_arm_tokens() {
         ["Mail.Read"],
         "not consented for the page: incremental consent needed"
     );
+    // A plan that grants app roles, consent and Azure roles needs nothing
+    // more than the page was consented for.
+    let plan = entra_wizard::plan::Plan::new(
+        "p",
+        "t",
+        vec![
+            entra_wizard::plan::Step::CreateServicePrincipal,
+            entra_wizard::plan::Step::GrantAppRoles {
+                resource_app_id: GRAPH_APP_ID.into(),
+                resource_name: "Microsoft Graph".into(),
+                permissions: vec!["User.Read.All".into()],
+            },
+            entra_wizard::plan::Step::GrantDelegated {
+                resource: entra_wizard::plan::GrantResource::ThisApplication,
+                scopes: vec!["access_as_user".into()],
+            },
+            entra_wizard::plan::Step::AssignRole {
+                subscription_id: PRODUCTION.into(),
+                subscription_name: "Production".into(),
+                role: entra_wizard::plan::RoleRef::BuiltIn {
+                    name: "Contributor".into(),
+                    id: arm::builtin::CONTRIBUTOR.into(),
+                },
+                assignment_name: "n".into(),
+            },
+        ],
+    );
+    for (audience, scopes) in entra_wizard::plan::preflight::delegated_scopes(&plan) {
+        assert!(
+            cache.missing_scopes(audience, &scopes).is_empty(),
+            "{audience:?}"
+        );
+    }
     let api = ApiClient::new(&http, &sleeper, e, RetryPolicy::default(), 3, env.now())
         .with_graph_token(graph_token)
         .with_arm_token(arm_token);

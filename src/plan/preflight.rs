@@ -154,6 +154,44 @@ pub fn requirements(plan: &Plan) -> Vec<Requirement> {
     out
 }
 
+/// The delegated permissions the page's own sign-in must hold to run
+/// `plan`, per API: compare with `TokenCache::missing_scopes` and, when
+/// some are missing, sign in again for them (incremental consent).
+// https://learn.microsoft.com/en-us/graph/permissions-reference
+pub fn delegated_scopes(plan: &Plan) -> BTreeMap<crate::auth::Audience, Vec<&'static str>> {
+    use crate::auth::Audience;
+    let mut out: BTreeMap<Audience, Vec<&'static str>> = BTreeMap::new();
+    let mut add = |a: Audience, scope: &'static str| {
+        let list = out.entry(a).or_default();
+        if !list.contains(&scope) {
+            list.push(scope);
+        }
+    };
+    for step in &plan.steps {
+        match step {
+            Step::CreateApplication { .. }
+            | Step::FindApplication { .. }
+            | Step::AddRequiredPermissions { .. }
+            | Step::CreateServicePrincipal
+            | Step::RegisterCertificate { .. }
+            | Step::AddSpaRedirectUri { .. }
+            | Step::ExposeApi { .. } => add(Audience::Graph, "Application.ReadWrite.All"),
+            Step::GrantAppRoles { .. } => {
+                add(Audience::Graph, "Application.ReadWrite.All");
+                add(Audience::Graph, "AppRoleAssignment.ReadWrite.All");
+            }
+            Step::GrantDelegated { .. } => {
+                add(Audience::Graph, "Application.ReadWrite.All");
+                add(Audience::Graph, "DelegatedPermissionGrant.ReadWrite.All");
+            }
+            Step::EnsureCustomRole { .. } | Step::AssignRole { .. } => {
+                add(Audience::Arm, "user_impersonation")
+            }
+        }
+    }
+    out
+}
+
 /// The requirements `rights` do not meet.
 pub fn check(requirements: &[Requirement], rights: &AdminRights) -> Vec<Missing> {
     requirements
@@ -310,6 +348,20 @@ mod tests {
     fn requirements_are_listed_once() {
         let reqs = requirements(&plan());
         assert_eq!(reqs.len(), 3);
+    }
+
+    #[test]
+    fn delegated_scopes_per_api() {
+        use crate::auth::Audience;
+        let scopes = delegated_scopes(&plan());
+        assert_eq!(
+            scopes[&Audience::Graph],
+            [
+                "Application.ReadWrite.All",
+                "AppRoleAssignment.ReadWrite.All"
+            ]
+        );
+        assert_eq!(scopes[&Audience::Arm], ["user_impersonation"]);
     }
 
     #[test]
