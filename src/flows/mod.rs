@@ -2,6 +2,27 @@
 //! (F1 new application, F2 existing application, F4 Azure roles, F5 Restore
 //! Portal), the local-only check of F2, and the connection record a
 //! finished wizard saves under "Service accounts".
+//!
+//! How the page drives a wizard (everything below is natively tested; the
+//! page adds the forms, `fetch`, a JS timer and storage):
+//!
+//! 1. Sign in: [`auth::begin`](crate::auth::begin) → keep the
+//!    [`PendingSignIn`](crate::auth::PendingSignIn) in sessionStorage →
+//!    redirect; back on the page, [`auth::tokens::redeem`](crate::auth::tokens::redeem)
+//!    then [`auth::tokens::acquire`](crate::auth::tokens::acquire) per
+//!    [`Audience`](crate::auth::Audience).
+//! 2. Build an [`ApiClient`](crate::client::ApiClient) with both tokens.
+//! 3. Make the plan from the form: [`new_app::plan`], [`existing_app::run`],
+//!    [`roles::plan`] (after [`roles::check`]), [`restore_portal::plan`].
+//! 4. Check it: [`preflight::run`](crate::plan::preflight::run) (roles the
+//!    admin lacks) and [`preflight::delegated_scopes`](crate::plan::preflight::delegated_scopes)
+//!    against `TokenCache::missing_scopes` (incremental consent).
+//! 5. Review: [`Plan::sentences`](crate::plan::Plan::sentences) and
+//!    [`Plan::preview`](crate::plan::Plan::preview) (redacted requests).
+//! 6. Apply: [`plan::apply`](crate::plan::apply), saving the plan and the
+//!    [`Progress`](crate::plan::Progress) (no secrets) after every event;
+//!    after a reload, deserialise both and call `apply` again.
+//! 7. Save [`ConnectionRecord::from_progress`] under "Service accounts".
 
 pub mod connection;
 pub mod existing_app;
