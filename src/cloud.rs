@@ -106,7 +106,7 @@ impl Cloud {
         }
     }
 
-    /// Hosts (scheme + host[:port]) the page must reach, for the
+    /// Origins (`scheme://host[:port]`) the page must reach, for the
     /// Content-Security-Policy `connect-src` of a deployment on this cloud.
     pub fn connect_src(&self) -> Vec<String> {
         let e = self.endpoints();
