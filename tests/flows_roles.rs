@@ -408,3 +408,54 @@ async fn appadmin_gets_the_graph_app_role_refusal_explained() {
     );
     env.stop().await;
 }
+
+#[tokio::test]
+async fn roles_of_an_application_without_service_principal_or_not_in_the_tenant() {
+    let env = Env::demo().await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let profile = profiles::by_id("azure-backup").unwrap();
+    let err = roles::check(
+        &api,
+        "11111111-2222-4333-8444-555555555555",
+        &profile,
+        &production(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, StepError::ApplicationNotInTenant { .. }),
+        "{err}"
+    );
+
+    let app = entra_wizard::graph::create_application(
+        &api,
+        &serde_json::json!({"displayName": "No principal yet"}),
+    )
+    .await
+    .unwrap();
+    let report = roles::check(&api, &app.app_id, &profile, &production())
+        .await
+        .unwrap();
+    assert_eq!(report.service_principal_id, None);
+    assert_eq!(report.missing_roles().len(), 3);
+    assert!(report.admin_missing.is_empty());
+    let plan = roles::plan(&app.app_id, &profile, &production(), &mut rand_core::OsRng).unwrap();
+    let mut progress = plan.start();
+    plan::apply(&api, &plan, &mut progress, &mut |_, _| {
+        ControlFlow::Continue(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        progress.steps[1].outcome,
+        Some(Outcome::Changed),
+        "service principal created"
+    );
+    let report = roles::check(&api, &app.app_id, &profile, &production())
+        .await
+        .unwrap();
+    assert!(report.complete());
+    env.stop().await;
+}
