@@ -185,3 +185,13 @@ test('a mismatched confirmation is refused before any key is made', async () => 
   await page.getByRole('alert').filter({ hasText: 'The two passwords differ' }).waitFor();
   assert.equal(await page.locator('#gen-result dl.facts').count(), 0);
 });
+
+test('at 360 px wide nothing scrolls sideways, even with a chain of long thumbprints', async () => {
+  const { page } = await openPage(context, '/#/certificates');
+  await page.setViewportSize({ width: 360, height: 780 });
+  await pick(page, 'name-2-3-pwd.p12', readFileSync(PYCA + 'name-2-3-pwd.p12'));
+  await page.getByLabel('Password for this file').fill('password');
+  await page.getByRole('button', { name: 'Open' }).click();
+  await page.locator('#inspect-result ul.chain').waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 360);
+});
