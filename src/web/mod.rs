@@ -3,4 +3,5 @@
 
 pub mod clock;
 pub mod download;
+pub mod fetch;
 pub mod webcrypto;
