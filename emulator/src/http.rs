@@ -85,15 +85,20 @@ fn add_cors(headers: &mut HeaderMap, origin: &str) {
     set(headers, "vary", "Origin");
 }
 
-fn throttle_key(headers: &HeaderMap) -> String {
-    let token = headers
+/// The bearer token of a request's `Authorization` header ("" when absent).
+pub fn bearer_token(headers: &HeaderMap) -> &str {
+    let raw = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
         .unwrap_or("");
+    raw.strip_prefix("Bearer ")
+        .or_else(|| raw.strip_prefix("bearer "))
+        .unwrap_or("")
+        .trim()
+}
+
+fn throttle_key(headers: &HeaderMap) -> String {
+    let token = bearer_token(headers);
     match jsonwebtoken::dangerous::insecure_decode::<Value>(token) {
         Ok(data) => format!(
             "{}|{}",

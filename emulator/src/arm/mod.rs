@@ -63,15 +63,7 @@ const AUDIENCES: &[&str] = &[
 
 // https://learn.microsoft.com/en-us/rest/api/azure/#create-the-request
 pub fn caller(emu: &Shared, headers: &HeaderMap) -> Result<AccessClaims, ArmError> {
-    let raw = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let token = raw
-        .strip_prefix("Bearer ")
-        .or_else(|| raw.strip_prefix("bearer "))
-        .unwrap_or("")
-        .trim();
+    let token = crate::http::bearer_token(headers);
     if token.is_empty() {
         return Err(ArmError::new(
             401,

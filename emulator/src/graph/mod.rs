@@ -79,15 +79,7 @@ impl IntoResponse for GraphError {
 /// Who is calling, from a verified Graph access token.
 pub fn caller(emu: &Shared, headers: &HeaderMap) -> Result<AccessClaims, GraphError> {
     let unauth = |m: &str| GraphError::new(401, "InvalidAuthenticationToken", m);
-    let raw = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let token = raw
-        .strip_prefix("Bearer ")
-        .or_else(|| raw.strip_prefix("bearer "))
-        .unwrap_or("")
-        .trim();
+    let token = crate::http::bearer_token(headers);
     if token.is_empty() {
         return Err(unauth("Access token is empty."));
     }
