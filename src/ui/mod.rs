@@ -2,6 +2,9 @@
 //! call lives in `crate::core`.
 
 mod certificates;
+mod connect;
+mod session;
+mod settings;
 mod shell;
 
 pub use shell::App;

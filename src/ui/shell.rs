@@ -6,6 +6,9 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
 use super::certificates::CertificatesPage;
+use super::connect::ConnectPage;
+use super::session::{AuthState, Session};
+use super::settings::SettingsPage;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Page {
@@ -86,6 +89,9 @@ fn current_hash() -> String {
 
 #[component]
 pub fn App() -> impl IntoView {
+    // Before the page follows the address: a sign-in answer in the fragment
+    // is taken out of it here.
+    let session = Session::start();
     let (page, set_page) = signal(Page::from_hash(&current_hash()));
 
     // Follow back/forward and typed fragments.
@@ -122,12 +128,21 @@ pub fn App() -> impl IntoView {
                         .collect_view()}
                 </ul>
             </nav>
+            <AccountBox session=session />
         </header>
+        {move || session.error.get().map(|e| view! {
+            <div class="banner error" role="alert">
+                <p id="sign-in-error">{e}</p>
+                <button type="button" on:click=move |_| session.error.set(None)>"Dismiss"</button>
+            </div>
+        })}
         <main id="main" tabindex="-1">
             {move || {
                 let p = page.get();
                 let body = match p {
                     Page::Certificates => view! { <CertificatesPage /> }.into_any(),
+                    Page::Settings => view! { <SettingsPage /> }.into_any(),
+                    Page::Connect => view! { <ConnectPage /> }.into_any(),
                     _ => view! { <p class="lead">{p.coming()}</p> }.into_any(),
                 };
                 view! {
@@ -139,5 +154,41 @@ pub fn App() -> impl IntoView {
         <footer class="foot">
             "Private keys are generated and opened in this page and never leave it."
         </footer>
+    }
+}
+
+/// The header's account area: "Sign in", or who is signed in to which
+/// tenant, with "Sign out".
+#[component]
+fn AccountBox(session: Session) -> impl IntoView {
+    view! {
+        <div class="account" aria-live="polite">
+            {move || match session.auth.get() {
+                AuthState::SignedOut => view! {
+                    <button type="button" class="primary" id="sign-in"
+                        prop:disabled=move || !session.loaded.get()
+                        on:click=move |_| session.sign_in()>
+                        "Sign in"
+                    </button>
+                }
+                .into_any(),
+                AuthState::Working => view! { <span class="who">"Signing in…"</span> }.into_any(),
+                AuthState::SignedIn(a) => {
+                    let name = if a.name.is_empty() { a.username.clone() } else { a.name.clone() };
+                    view! {
+                        <span class="who" id="signed-in-account">
+                            <span class="name">{name}</span>
+                            " "
+                            <span class="upn">{a.username.clone()}</span>
+                            <span class="tenant">{format!("Tenant {}", a.tenant_id)}</span>
+                        </span>
+                        <button type="button" id="sign-out" on:click=move |_| session.sign_out()>
+                            "Sign out"
+                        </button>
+                    }
+                    .into_any()
+                }
+            }}
+        </div>
     }
 }
