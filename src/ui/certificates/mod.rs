@@ -1,7 +1,7 @@
 //! Certificates: generate a self-signed certificate, or inspect and convert a
 //! PFX — all offline, in the page.
 
-mod card;
+pub(crate) mod card;
 mod generate;
 mod inspect;
 
@@ -18,3 +18,4 @@ pub fn CertificatesPage() -> impl IntoView {
         <inspect::Inspect />
     }
 }
+pub(crate) use card::copy_to_clipboard;
