@@ -33,7 +33,7 @@ use crate::web::{clock, download, storage, webcrypto::WebCryptoKeyGenerator};
 
 /// sessionStorage: the plan being applied and its progress (no secret).
 const APPLY_KEY: &str = "entra-wizard.apply";
-/// localStorage: the finished wizards' connection records (no secret).
+/// localStorage: the finished wizards' connection records (IDs and dates only).
 pub const ACCOUNTS_KEY: &str = "entra-wizard.service-accounts";
 
 /// What is saved after every event so that a reloaded page resumes.

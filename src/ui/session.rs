@@ -3,7 +3,7 @@
 //!
 //! Configuration: `config.json` (the deployment's default, fetched from the
 //! page's own origin at start) overridden by what the admin saved under
-//! Settings (localStorage; not secret). Sign-in: `auth::begin` → the
+//! Settings (localStorage; plain settings). Sign-in: `auth::begin` → the
 //! `PendingSignIn` in sessionStorage → full-page redirect; back on the page,
 //! the answer in the fragment is redeemed, the pending entry removed and the
 //! fragment dropped from the address. Tokens stay in memory.

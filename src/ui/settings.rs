@@ -1,5 +1,5 @@
 //! Settings: the cloud and the sign-in application this page uses. Saved in
-//! localStorage (nothing secret), overriding the deployment's `config.json`.
+//! localStorage (plain settings, nothing confidential), overriding the deployment's `config.json`.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;

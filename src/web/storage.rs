@@ -1,6 +1,6 @@
 //! Browser storage: sessionStorage for what a redirect or a reload needs in
-//! this tab, localStorage for settings and saved records. Nothing secret is
-//! ever written to localStorage (see DESIGN.md, security model).
+//! this tab, localStorage for settings and saved records. Only data that is
+//! not confidential goes to localStorage (see DESIGN.md, security model).
 
 use web_sys::Storage;
 
