@@ -694,12 +694,17 @@ fn NewAppForm(
                 <p class="error" role="alert" id="f1-error">{move || error.get()}</p>
             </form>
         </section>
-        {move || review.get().map(|r| view! { <ReviewPanel review=r run=run /> })}
+        {move || review.get().map(|r| view! { <ReviewPanel review=r run=run generated=generated has_pfx=has_pfx /> })}
     }
 }
 
 #[component]
-fn ReviewPanel(review: Review, run: Callback<SavedApply>) -> impl IntoView {
+fn ReviewPanel(
+    review: Review,
+    run: Callback<SavedApply>,
+    generated: StoredValue<Option<GeneratedPfx>>,
+    has_pfx: RwSignal<bool>,
+) -> impl IntoView {
     let session = use_session();
     let endpoints = session
         .sign_in_config()
@@ -747,8 +752,22 @@ fn ReviewPanel(review: Review, run: Callback<SavedApply>) -> impl IntoView {
                     }.into_any(),
                 }}
             </div>
-            <button type="button" class="primary" prop:disabled=blocked
-                on:click=move |_| run.run(saved.clone())>"Apply"</button>
+            {move || has_pfx.get().then(|| view! {
+                <p class="hint">
+                    "The certificate's private key exists only in this page until you download its PFX: \
+                     download it now, so that a closed or reloaded page cannot lose it."
+                </p>
+                <button type="button"
+                    on:click=move |_| generated.with_value(|g| if let Some(g) = g {
+                        let _ = download::save(&format!("{}.pfx", g.stem), "application/x-pkcs12", &g.pfx);
+                    })>
+                    "Download the PFX now"
+                </button>
+            })}
+            <div class="actions">
+                <button type="button" class="primary" prop:disabled=blocked
+                    on:click=move |_| run.run(saved.clone())>"Apply"</button>
+            </div>
         </section>
     }
 }

@@ -1,6 +1,7 @@
 //! Leptos components. They gather inputs and show results; the logic they
 //! call lives in `crate::core`.
 
+mod accounts;
 mod certificates;
 mod connect;
 mod session;

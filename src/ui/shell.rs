@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
+use super::accounts::ServiceAccountsPage;
 use super::certificates::CertificatesPage;
 use super::connect::ConnectPage;
 use super::session::{AuthState, Session};
@@ -143,6 +144,7 @@ pub fn App() -> impl IntoView {
                     Page::Certificates => view! { <CertificatesPage /> }.into_any(),
                     Page::Settings => view! { <SettingsPage /> }.into_any(),
                     Page::Connect => view! { <ConnectPage /> }.into_any(),
+                    Page::ServiceAccounts => view! { <ServiceAccountsPage /> }.into_any(),
                     _ => view! { <p class="lead">{p.coming()}</p> }.into_any(),
                 };
                 view! {

@@ -137,6 +137,10 @@ test('F1: an admin registers a new application with a generated certificate and 
   const stored = await page.evaluate(() => localStorage.getItem('entra-wizard.service-accounts'));
   assert.ok(stored.includes(app.appId));
   assert.ok(!stored.includes(keyPemBody.slice(40, 120)));
+  await page.getByRole('link', { name: 'Service accounts' }).click();
+  await page.locator('#accounts-list').waitFor();
+  assert.ok((await page.locator('#accounts-list h3').allTextContents()).includes(name));
+  assert.match(await page.locator('#accounts-list').textContent(), new RegExp(app.appId));
   assert.deepEqual(record.pageErrors, []);
   await page.close();
 });

@@ -77,3 +77,13 @@ export async function signIn(page, user = 'admin') {
   await back;
   await page.locator('#signed-in-account').waitFor({ timeout: 30_000 });
 }
+
+/** Fault settings: `{ spec: 'latency=300ms' }` or JSON fields such as `{ latencyMs: 0 }`. */
+export async function faults(settings) {
+  const r = await fetch(`${EMULATOR_URL}/_emulator/faults`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(settings),
+  });
+  return ok(r, 'faults');
+}
