@@ -1,0 +1,107 @@
+// F1 variants: a certificate imported from the admin's own PFX, and a run
+// through injected throttling (429) and replication delay.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { launch, openPage, BASE_URL } from './lib/browser.mjs';
+import { EMULATOR_URL, reset, registerRedirectUri, signIn, state, requests, faults } from './lib/emulator.mjs';
+
+const DEVELOPMENT = '5b1e7c3a-2f4d-4e8b-9a6c-0d1e2f3a4b52';
+const TMP = process.env.E2E_TMP ?? '/tmp';
+const openssl = (...args) => execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+let context;
+before(async () => {
+  assert.ok(EMULATOR_URL, 'E2E_EMULATOR_URL names the emulator (cargo xtask test starts it)');
+  await reset();
+  await registerRedirectUri(`${new URL(BASE_URL).origin}/`);
+  context = await launch();
+});
+after(async () => {
+  await faults({ random429: 0, replicationMs: 0 });
+  await context?.close();
+});
+
+function appsNamed(s, name) {
+  return Object.values(s.applications).map((a) => a.body).filter((a) => a.displayName === name);
+}
+
+test('F1 with a certificate from the admin\'s own PFX (OpenSSL 3, AES-256)', async () => {
+  const dir = mkdtempSync(join(TMP, 'pfx-'));
+  const key = join(dir, 'key.pem');
+  const crt = join(dir, 'cert.pem');
+  const pfx = join(dir, 'service.pfx');
+  const password = 'Import-Me-2026!';
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt,
+    '-days', '365', '-subj', '/CN=E2E Imported');
+  openssl('pkcs12', '-export', '-inkey', key, '-in', crt, '-out', pfx, '-passout', `pass:${password}`);
+  const certB64 = readFileSync(crt, 'utf8').replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  const keyBody = readFileSync(key, 'utf8').replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+
+  const name = `E2E Imported ${Date.now()}`;
+  const { page, record } = await openPage(context, '/#/connect');
+  await signIn(page, 'admin');
+  await page.getByLabel('Application name').fill(name);
+  await page.getByLabel('Permission profile').selectOption('restore-portal');
+  await page.getByLabel('Redirect URI (optional)').fill('https://portal.contoso.com:4443');
+  await page.getByLabel('Use a PFX/P12 file I have').check();
+  // A wrong password is refused in the page, before anything is sent.
+  await page.getByLabel('PFX or P12 file').setInputFiles(pfx);
+  await page.getByLabel('Password of the PFX').fill('wrong');
+  await page.getByRole('button', { name: 'Review' }).click();
+  await page.locator('#f1-error').filter({ hasText: /password/i }).waitFor({ timeout: 60_000 });
+  await page.getByLabel('Password of the PFX').fill(password);
+  await page.getByRole('button', { name: 'Review' }).click();
+  await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
+  assert.match(await page.locator('#preflight').textContent(), /you have the roles this plan needs/);
+  assert.equal(await page.getByRole('button', { name: 'Download the PFX now' }).count(), 0);
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.locator('#connection-card').waitFor({ timeout: 180_000 });
+  assert.equal(await page.getByRole('button', { name: /\.pfx$/ }).count(), 0, 'no PFX to offer: the admin has it');
+
+  const apps = appsNamed(await state(), name);
+  assert.equal(apps.length, 1);
+  assert.equal(apps[0].keyCredentials.length, 1);
+  assert.equal(apps[0].keyCredentials[0].key, certB64);
+  assert.deepEqual(apps[0].spa.redirectUris, ['https://portal.contoso.com:4443']);
+  assert.deepEqual(apps[0].identifierUris, [`api://${apps[0].appId}`]);
+  const bodies = [...(await requests()).map((r) => r.requestBody ?? ''), ...record.requests.map((r) => r.body ?? '')]
+    .map((b) => (typeof b === 'string' ? b : JSON.stringify(b)));
+  for (const b of bodies) assert.ok(!b.includes(keyBody.slice(40, 120)), 'a request carried the private key');
+  await page.close();
+});
+
+test('F1 through 20 % throttled answers and a replication delay completes with no duplicates', async () => {
+  await reset();
+  await registerRedirectUri(`${new URL(BASE_URL).origin}/`);
+  const name = `E2E Faults ${Date.now()}`;
+  const password = 'Correct-Horse-Battery-9';
+  const { page } = await openPage(context, '/#/connect');
+  await signIn(page, 'admin');
+  await faults({ spec: 'random429=0.2,replication=3s,seed=11' });
+  await page.getByLabel('Application name').fill(name);
+  await page.getByLabel('Permission profile').selectOption('azure-backup');
+  const sub = page.getByLabel('Subscription for the Azure roles');
+  await sub.waitFor({ timeout: 60_000 });
+  await sub.selectOption(DEVELOPMENT);
+  await page.getByLabel('PFX password').fill(password);
+  await page.getByLabel('Confirm password').fill(password);
+  await page.getByRole('button', { name: 'Review' }).click();
+  await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.locator('#connection-card').waitFor({ timeout: 240_000 });
+
+  const log = await requests();
+  assert.ok(log.some((r) => r.status === 429), 'the emulator throttled some requests');
+  const s = await state();
+  const apps = appsNamed(s, name);
+  assert.equal(apps.length, 1);
+  const sps = Object.values(s.service_principals).map((p) => p.body).filter((p) => p.appId === apps[0].appId);
+  assert.equal(sps.length, 1);
+  const assigned = s.role_assignments.filter((r) => r.principal_id === sps[0].id);
+  assert.equal(assigned.length, 3);
+  assert.ok(assigned.every((r) => r.scope === `/subscriptions/${DEVELOPMENT}`));
+  await page.close();
+});
