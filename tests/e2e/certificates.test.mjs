@@ -124,10 +124,16 @@ test('inspect: bad input gets its own message', async () => {
     ['renamed.pfx', Buffer.from(openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(work, 'renamed.key'), '-subj', '/CN=renamed', '-days', '1'))],
     ['random.pfx', Buffer.from('this is not a certificate at all, just text\n')],
   ];
+  let previous = '';
   for (const [name, bytes] of cases) {
     await pick(page, name, bytes);
-    await inspectError(page).filter({ hasText: /\w/ }).waitFor();
-    messages.set(name, (await inspectError(page).textContent()).trim());
+    // Wait for this file's message, not the one the previous file left.
+    await page.waitForFunction((prev) => {
+      const text = document.querySelector('#inspect-error')?.textContent.trim() ?? '';
+      return text !== '' && text !== prev;
+    }, previous);
+    previous = (await inspectError(page).textContent()).trim();
+    messages.set(name, previous);
   }
   assert.match(messages.get('truncated.pfx'), /truncated|incomplete|cut short/i);
   assert.match(messages.get('renamed.pfx'), /PEM certificate/i);

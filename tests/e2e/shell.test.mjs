@@ -25,11 +25,13 @@ test('navigation follows the address and the keyboard', async () => {
   await page.getByRole('link', { name: 'Dashboard' }).focus();
   await page.keyboard.press('Enter');
   await page.waitForURL(/#\/dashboard$/);
-  assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Dashboard');
+  // The page re-renders on the hashchange event, just after the URL changes.
+  await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
   assert.equal(
     await page.getByRole('link', { name: 'Dashboard' }).getAttribute('aria-current'),
     'page',
   );
   await page.goBack();
-  assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Settings');
+  await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+  assert.equal(await page.getByRole('heading', { level: 1 }).count(), 1);
 });
