@@ -14,8 +14,9 @@ use wasm_bindgen_futures::JsFuture;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::certificates::copy_to_clipboard;
-use super::session::{AuthState, Session, api_client, use_session};
-use crate::arm::Subscription;
+use super::existing::ExistingAppForm;
+use super::session::{Session, api_client, use_session};
+use super::subscriptions::{SubscriptionField, Subscriptions};
 use crate::auth::tokens::Audience;
 use crate::cloud::Cloud;
 use crate::core::certificate::{Certificate, CertificateRequest};
@@ -39,15 +40,15 @@ pub const ACCOUNTS_KEY: &str = "entra-wizard.service-accounts";
 /// What is saved after every event so that a reloaded page resumes.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct SavedApply {
-    plan: Plan,
-    progress: Progress,
-    name: String,
-    profile: String,
-    subscription: Option<SubscriptionChoice>,
-    auth: AuthMethod,
-    cloud: Cloud,
-    tenant_id: String,
+pub(crate) struct SavedApply {
+    pub plan: Plan,
+    pub progress: Progress,
+    pub name: String,
+    pub profile: String,
+    pub subscription: Option<SubscriptionChoice>,
+    pub auth: AuthMethod,
+    pub cloud: Cloud,
+    pub tenant_id: String,
 }
 
 impl SavedApply {
@@ -113,27 +114,27 @@ fn done_state(r: &plan::StepRecord) -> StepState {
 
 /// The review of a plan: what it will do and whether the admin may.
 #[derive(Clone)]
-struct Review {
-    saved: SavedApply,
+pub(crate) struct Review {
+    pub saved: SavedApply,
     /// Pre-flight: what the admin lacks (empty: may apply), or why it
     /// could not be checked.
-    missing: Result<Vec<String>, String>,
+    pub missing: Result<Vec<String>, String>,
 }
 
 /// A certificate generated here: its PFX (password-protected) for download.
 #[derive(Clone)]
-struct GeneratedPfx {
+pub(crate) struct GeneratedPfx {
     stem: String,
     pfx: Zeroizing<Vec<u8>>,
 }
 
-fn needs_arm(plan: &Plan) -> bool {
+pub(crate) fn needs_arm(plan: &Plan) -> bool {
     plan.steps
         .iter()
         .any(|s| matches!(s, Step::AssignRole { .. } | Step::EnsureCustomRole { .. }))
 }
 
-async fn signed_in_api(
+pub(crate) async fn signed_in_api(
     session: Session,
     arm: bool,
 ) -> Result<
@@ -155,7 +156,7 @@ async fn signed_in_api(
     Ok(api)
 }
 
-async fn read_file(file: web_sys::File) -> Result<Vec<u8>, String> {
+pub(crate) async fn read_file(file: web_sys::File) -> Result<Vec<u8>, String> {
     let buffer = JsFuture::from(file.array_buffer())
         .await
         .map_err(|_| "The file could not be read.".to_string())?;
@@ -233,6 +234,7 @@ pub fn ConnectPage() -> impl IntoView {
     let record = RwSignal::new(None::<ConnectionRecord>);
     let generated = StoredValue::new(None::<GeneratedPfx>);
     let has_pfx = RwSignal::new(false);
+    let existing = RwSignal::new(false);
     let interrupted = RwSignal::new(SavedApply::load().filter(|s| !s.progress.is_finished()));
 
     on_cleanup(move || {
@@ -285,7 +287,28 @@ pub fn ConnectPage() -> impl IntoView {
             if record.get().is_some() || !steps.get().is_empty() {
                 None
             } else {
-                Some(view! { <NewAppForm review=review generated=generated has_pfx=has_pfx run=run /> })
+                Some(view! {
+                    <fieldset class="choice" id="wizard-choice">
+                        <legend>"What do you want to do?"</legend>
+                        <label>
+                            <input type="radio" name="wizard"
+                                prop:checked=move || !existing.get()
+                                on:change=move |_| { existing.set(false); review.set(None); } />
+                            " Register a new application"
+                        </label>
+                        <label>
+                            <input type="radio" name="wizard"
+                                prop:checked=move || existing.get()
+                                on:change=move |_| { existing.set(true); review.set(None); } />
+                            " Use an existing application"
+                        </label>
+                    </fieldset>
+                    {move || if existing.get() {
+                        view! { <ExistingAppForm review=review record=record generated=generated has_pfx=has_pfx run=run /> }.into_any()
+                    } else {
+                        view! { <NewAppForm review=review generated=generated has_pfx=has_pfx run=run /> }.into_any()
+                    }}
+                })
             }
         }}
         {move || (!steps.get().is_empty()).then(|| view! {
@@ -422,8 +445,6 @@ fn NewAppForm(
     let pw2 = RwSignal::new(String::new());
     let file = RwSignal::new(None::<(String, Vec<u8>)>);
     let redirect = RwSignal::new(String::new());
-    let subscriptions = RwSignal::new(None::<Result<Vec<Subscription>, String>>);
-    let subscription = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
 
@@ -434,39 +455,10 @@ fn NewAppForm(
     });
 
     let profile = move || profiles::by_id(&profile_id.get()).ok();
-    let needs_subscription = move || profile().is_some_and(|p| p.needs_subscription());
+    let needs_subscription =
+        move || profiles::by_id(&profile_id.get()).is_ok_and(|p| p.needs_subscription());
 
-    // The subscriptions the admin can see, once signed in and needed.
-    let loading = RwSignal::new(false);
-    Effect::new(move || {
-        let signed_in = matches!(session.auth.get(), AuthState::SignedIn(_));
-        if !signed_in {
-            subscriptions.set(None);
-            return;
-        }
-        if needs_subscription()
-            && subscriptions.get_untracked().is_none()
-            && !loading.get_untracked()
-        {
-            loading.set(true);
-            spawn_local(async move {
-                let list = match signed_in_api(session, true).await {
-                    Ok(api) => crate::flows::roles::subscriptions(&api)
-                        .await
-                        .map_err(|e| e.to_string()),
-                    Err(e) => Err(e),
-                };
-                if let Ok(l) = &list
-                    && subscription.get_untracked().is_empty()
-                    && let Some(first) = l.first()
-                {
-                    subscription.set(first.subscription_id.clone());
-                }
-                subscriptions.set(Some(list));
-                loading.set(false);
-            });
-        }
-    });
+    let subs = Subscriptions::new(needs_subscription);
 
     let on_file = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
@@ -499,16 +491,8 @@ fn NewAppForm(
             return;
         };
         let sub = if profile.needs_subscription() {
-            let id = subscription.get_untracked();
-            match subscriptions
-                .get_untracked()
-                .and_then(|r| r.ok())
-                .and_then(|l| l.into_iter().find(|s| s.subscription_id == id))
-            {
-                Some(s) => Some(SubscriptionChoice {
-                    subscription_id: s.subscription_id,
-                    display_name: s.display_name,
-                }),
+            match subs.choice() {
+                Some(s) => Some(s),
                 None => {
                     error.set(Some(format!(
                         "The '{}' permissions include Azure roles: choose the subscription to assign them on.",
@@ -616,33 +600,7 @@ fn NewAppForm(
                     </select>
 
                     {move || needs_subscription().then(|| view! {
-                        <label for="f1-sub">"Subscription for the Azure roles"</label>
-                        <div>
-                            {move || match subscriptions.get() {
-                                None if loading.get() => view! { <p class="hint">"Loading subscriptions…"</p> }.into_any(),
-                                None => view! { <p class="hint">"Sign in to list your subscriptions."</p> }.into_any(),
-                                Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
-                                Some(Ok(list)) if list.is_empty() => view! {
-                                    <p class="error" id="f1-no-subscription">
-                                        "Your account can see no Azure subscription: ask for the Owner or User Access \
-                                         Administrator role on the subscription, or choose a profile without Azure roles."
-                                    </p>
-                                }.into_any(),
-                                Some(Ok(list)) => view! {
-                                    <select id="f1-sub" on:change=move |ev| { subscription.set(event_target_value(&ev)); review.set(None); }>
-                                        {list.into_iter().map(|s| {
-                                            let id = s.subscription_id.clone();
-                                            let id2 = s.subscription_id.clone();
-                                            view! {
-                                                <option value=id prop:selected=move || subscription.get() == id2>
-                                                    {format!("{} ({})", s.display_name, s.subscription_id)}
-                                                </option>
-                                            }
-                                        }).collect_view()}
-                                    </select>
-                                }.into_any(),
-                            }}
-                        </div>
+                        <SubscriptionField subs=subs prefix="f1" on_change=Callback::new(move |_| review.set(None)) />
                     })}
 
                     <label for="f1-redirect">"Redirect URI (optional)"</label>
@@ -699,7 +657,7 @@ fn NewAppForm(
 }
 
 #[component]
-fn ReviewPanel(
+pub(crate) fn ReviewPanel(
     review: Review,
     run: Callback<SavedApply>,
     generated: StoredValue<Option<GeneratedPfx>>,
@@ -809,9 +767,14 @@ fn ConnectionCard(
         ));
     }
     let (json2, stem2) = (json.clone(), stem.clone());
+    let title = if record.application_object_id.is_some() {
+        "Connected"
+    } else {
+        "Checked and saved"
+    };
     view! {
         <section class="panel" aria-labelledby="card-title">
-            <h2 id="card-title">"Connected"</h2>
+            <h2 id="card-title">{title}</h2>
             <dl class="facts" id="connection-card">
                 {facts.into_iter().map(|(k, v)| {
                     let copy = v.clone();

@@ -4,8 +4,10 @@
 mod accounts;
 mod certificates;
 mod connect;
+mod existing;
 mod session;
 mod settings;
 mod shell;
+mod subscriptions;
 
 pub use shell::App;
