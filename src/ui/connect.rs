@@ -15,6 +15,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::certificates::copy_to_clipboard;
 use super::existing::ExistingAppForm;
+use super::roles::RolesForm;
 use super::session::{Session, api_client, use_session};
 use super::subscriptions::{SubscriptionField, Subscriptions};
 use crate::auth::tokens::Audience;
@@ -46,7 +47,9 @@ pub(crate) struct SavedApply {
     pub name: String,
     pub profile: String,
     pub subscription: Option<SubscriptionChoice>,
-    pub auth: AuthMethod,
+    /// How the service authenticates (`None` for F4, which only assigns roles).
+    #[serde(default)]
+    pub auth: Option<AuthMethod>,
     pub cloud: Cloud,
     pub tenant_id: String,
 }
@@ -234,7 +237,9 @@ pub fn ConnectPage() -> impl IntoView {
     let record = RwSignal::new(None::<ConnectionRecord>);
     let generated = StoredValue::new(None::<GeneratedPfx>);
     let has_pfx = RwSignal::new(false);
-    let existing = RwSignal::new(false);
+    // 0: register a new application, 1: use an existing one, 2: Azure roles.
+    let wizard = RwSignal::new(0u8);
+    let finished = RwSignal::new(false);
     let interrupted = RwSignal::new(SavedApply::load().filter(|s| !s.progress.is_finished()));
 
     on_cleanup(move || {
@@ -250,7 +255,10 @@ pub fn ConnectPage() -> impl IntoView {
         spawn_local(async move {
             let outcome = apply(session, saved, steps).await;
             match outcome {
-                Ok(r) => record.set(Some(r)),
+                Ok(r) => {
+                    finished.set(true);
+                    record.set(r);
+                }
                 Err(e) => apply_error.set(Some(e)),
             }
             applying.set(false);
@@ -290,23 +298,22 @@ pub fn ConnectPage() -> impl IntoView {
                 Some(view! {
                     <fieldset class="choice" id="wizard-choice">
                         <legend>"What do you want to do?"</legend>
-                        <label>
-                            <input type="radio" name="wizard"
-                                prop:checked=move || !existing.get()
-                                on:change=move |_| { existing.set(false); review.set(None); } />
-                            " Register a new application"
-                        </label>
-                        <label>
-                            <input type="radio" name="wizard"
-                                prop:checked=move || existing.get()
-                                on:change=move |_| { existing.set(true); review.set(None); } />
-                            " Use an existing application"
-                        </label>
+                        {[(0u8, "Register a new application"), (1, "Use an existing application"), (2, "Check and assign Azure roles")]
+                            .into_iter()
+                            .map(|(w, label)| view! {
+                                <label>
+                                    <input type="radio" name="wizard"
+                                        prop:checked=move || wizard.get() == w
+                                        on:change=move |_| { wizard.set(w); review.set(None); } />
+                                    {format!(" {label}")}
+                                </label>
+                            })
+                            .collect_view()}
                     </fieldset>
-                    {move || if existing.get() {
-                        view! { <ExistingAppForm review=review record=record generated=generated has_pfx=has_pfx run=run /> }.into_any()
-                    } else {
-                        view! { <NewAppForm review=review generated=generated has_pfx=has_pfx run=run /> }.into_any()
+                    {move || match wizard.get() {
+                        1 => view! { <ExistingAppForm review=review record=record generated=generated has_pfx=has_pfx run=run /> }.into_any(),
+                        2 => view! { <RolesForm review=review generated=generated has_pfx=has_pfx run=run /> }.into_any(),
+                        _ => view! { <NewAppForm review=review generated=generated has_pfx=has_pfx run=run /> }.into_any(),
                     }}
                 })
             }
@@ -348,6 +355,12 @@ pub fn ConnectPage() -> impl IntoView {
             </section>
         })}
         {move || record.get().map(|r| view! { <ConnectionCard record=r generated=generated has_pfx=has_pfx /> })}
+        {move || (finished.get() && record.get().is_none()).then(|| view! {
+            <section class="panel" aria-labelledby="finished-title">
+                <h2 id="finished-title">"Done"</h2>
+                <p id="apply-done">"Every step is done: the roles are assigned."</p>
+            </section>
+        })}
     }
 }
 
@@ -356,7 +369,7 @@ async fn apply(
     session: Session,
     mut saved: SavedApply,
     steps: RwSignal<Vec<Row>>,
-) -> Result<ConnectionRecord, String> {
+) -> Result<Option<ConnectionRecord>, String> {
     let api = signed_in_api(session, needs_arm(&saved.plan)).await?;
     let plan = saved.plan.clone();
     let mut progress = saved.progress.clone();
@@ -392,11 +405,15 @@ async fn apply(
     saved.save();
     match result {
         Ok(Finish::Completed) => {
+            let Some(auth) = saved.auth.clone() else {
+                storage::session_remove(APPLY_KEY);
+                return Ok(None);
+            };
             let details = RecordDetails {
                 name: saved.name.clone(),
                 cloud: saved.cloud.clone(),
                 tenant_id: saved.tenant_id.clone(),
-                auth: saved.auth.clone(),
+                auth,
                 profile: saved.profile.clone(),
                 subscription: saved.subscription.clone(),
                 portal_address: None,
@@ -408,7 +425,7 @@ async fn apply(
             records.push(record.clone());
             save_records(&records);
             storage::session_remove(APPLY_KEY);
-            Ok(record)
+            Ok(Some(record))
         }
         Ok(Finish::Stopped { next_step }) => Err(format!(
             "Stopped before step {}: resume to finish.",
@@ -549,7 +566,7 @@ fn NewAppForm(
                     name: display_name.trim().to_string(),
                     profile: profile.id.clone(),
                     subscription: sub,
-                    auth,
+                    auth: Some(auth),
                     cloud: config.cloud,
                     tenant_id: account.tenant_id,
                 };

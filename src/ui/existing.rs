@@ -212,7 +212,7 @@ pub fn ExistingAppForm(
                 name: label,
                 profile: profile.id.clone(),
                 subscription: sub,
-                auth: check.auth_method(),
+                auth: Some(check.auth_method()),
                 cloud: config_cloud,
                 tenant_id: account.tenant_id,
             };
