@@ -15,6 +15,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::certificates::copy_to_clipboard;
 use super::existing::ExistingAppForm;
+use super::portal::PortalForm;
 use super::roles::RolesForm;
 use super::session::{Session, api_client, use_session};
 use super::subscriptions::{SubscriptionField, Subscriptions};
@@ -52,6 +53,9 @@ pub(crate) struct SavedApply {
     pub auth: Option<AuthMethod>,
     pub cloud: Cloud,
     pub tenant_id: String,
+    /// F5: the Restore Portal's web address.
+    #[serde(default)]
+    pub portal_address: Option<String>,
 }
 
 impl SavedApply {
@@ -168,7 +172,7 @@ pub(crate) async fn read_file(file: web_sys::File) -> Result<Vec<u8>, String> {
 
 /// Builds the certificate: generated here (and its PFX kept for download),
 /// or the leaf of the imported PFX.
-async fn certificate(
+pub(crate) async fn certificate(
     name: &str,
     generate: bool,
     password: &str,
@@ -298,7 +302,7 @@ pub fn ConnectPage() -> impl IntoView {
                 Some(view! {
                     <fieldset class="choice" id="wizard-choice">
                         <legend>"What do you want to do?"</legend>
-                        {[(0u8, "Register a new application"), (1, "Use an existing application"), (2, "Check and assign Azure roles")]
+                        {[(0u8, "Register a new application"), (1, "Use an existing application"), (2, "Check and assign Azure roles"), (3, "Restore Portal application")]
                             .into_iter()
                             .map(|(w, label)| view! {
                                 <label>
@@ -313,6 +317,7 @@ pub fn ConnectPage() -> impl IntoView {
                     {move || match wizard.get() {
                         1 => view! { <ExistingAppForm review=review record=record generated=generated has_pfx=has_pfx run=run /> }.into_any(),
                         2 => view! { <RolesForm review=review generated=generated has_pfx=has_pfx run=run /> }.into_any(),
+                        3 => view! { <PortalForm review=review generated=generated has_pfx=has_pfx run=run /> }.into_any(),
                         _ => view! { <NewAppForm review=review generated=generated has_pfx=has_pfx run=run /> }.into_any(),
                     }}
                 })
@@ -416,7 +421,7 @@ async fn apply(
                 auth,
                 profile: saved.profile.clone(),
                 subscription: saved.subscription.clone(),
-                portal_address: None,
+                portal_address: saved.portal_address.clone(),
             };
             let record = ConnectionRecord::from_progress(details, &progress, clock::now())
                 .map_err(|e| e.to_string())?;
@@ -569,6 +574,7 @@ fn NewAppForm(
                     auth: Some(auth),
                     cloud: config.cloud,
                     tenant_id: account.tenant_id,
+                    portal_address: None,
                 };
                 Ok::<_, String>((Review { saved, missing }, pfx))
             }
@@ -776,6 +782,9 @@ fn ConnectionCard(
         facts.push(("Certificate thumbprint (SHA-1)", thumbprint.clone()));
         facts.push(("Valid from", not_before.to_string()));
         facts.push(("Valid until", not_after.to_string()));
+    }
+    if let Some(a) = &record.portal_address {
+        facts.push(("Restore Portal address", a.clone()));
     }
     if let Some(s) = &record.subscription {
         facts.push((

@@ -215,6 +215,7 @@ pub fn ExistingAppForm(
                 auth: Some(check.auth_method()),
                 cloud: config_cloud,
                 tenant_id: account.tenant_id,
+                portal_address: None,
             };
             has_pfx.set(false);
             generated.set_value(None);

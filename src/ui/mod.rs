@@ -5,6 +5,7 @@ mod accounts;
 mod certificates;
 mod connect;
 mod existing;
+mod portal;
 mod roles;
 mod session;
 mod settings;

@@ -118,6 +118,7 @@ pub fn RolesForm(
                 auth: None,
                 cloud: config.cloud,
                 tenant_id: account.tenant_id,
+                portal_address: None,
             };
             has_pfx.set(false);
             generated.set_value(None);
