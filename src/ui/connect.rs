@@ -692,7 +692,13 @@ pub(crate) fn ReviewPanel(
         .map(|c| c.cloud.endpoints())
         .unwrap_or_else(|| review.saved.cloud.endpoints());
     let plan = review.saved.plan.clone();
-    let blocked = !matches!(&review.missing, Ok(m) if m.is_empty());
+    // Incremental consent: the Graph permissions the plan needs that the
+    // page's sign-in was not granted.
+    let consent: Vec<String> = plan::preflight::delegated_scopes(&plan)
+        .get(&Audience::Graph)
+        .map(|needed| session.missing_scopes(Audience::Graph, needed))
+        .unwrap_or_default();
+    let blocked = !consent.is_empty() || !matches!(&review.missing, Ok(m) if m.is_empty());
     let saved = review.saved.clone();
     view! {
         <section class="panel" aria-labelledby="review-title">
@@ -717,6 +723,18 @@ pub(crate) fn ReviewPanel(
                     }
                 }).collect_view()}
             </ol>
+            {(!consent.is_empty()).then(|| view! {
+                <div role="alert" class="error" id="consent-needed">
+                    <p>{format!(
+                        "This page's sign-in was not granted these Microsoft Graph permissions, which the plan needs: {}. \
+                         An administrator grants admin consent for them to the page's sign-in application \
+                         (Microsoft Entra admin center → App registrations → the page's application → API permissions), \
+                         then you sign in again.",
+                        consent.join(", ")
+                    )}</p>
+                    <button type="button" on:click=move |_| session.sign_in()>"Sign in again"</button>
+                </div>
+            })}
             <div id="preflight">
                 {match review.missing.clone() {
                     Ok(m) if m.is_empty() => view! {

@@ -269,6 +269,13 @@ impl Session {
         }
     }
 
+    /// The `needed` permissions (bare names) the current token for
+    /// `audience` was not granted.
+    pub fn missing_scopes(&self, audience: Audience, needed: &[&str]) -> Vec<String> {
+        self.cache
+            .with_value(|c| c.missing_scopes(audience, needed))
+    }
+
     /// Forgets every token and the account.
     pub fn sign_out(&self) {
         self.cache.update_value(TokenCache::clear);
