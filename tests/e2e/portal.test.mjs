@@ -59,3 +59,32 @@ test('F5: a new Restore Portal application with its address, scope and consent',
   assert.ok(grants.every((g) => g.consentType === 'AllPrincipals'));
   await page.close();
 });
+
+test('F5: an existing application gets the portal address, the scope and a new certificate next to its key', async () => {
+  const CONTOSO_RESTORE = 'd8b0490d-823f-46df-8680-25017029384a';
+  const password = 'Correct-Horse-Battery-9';
+  const { page } = await openPage(context, '/#/connect');
+  await signIn(page, 'admin');
+  await page.getByLabel('Restore Portal application').check();
+  await page.locator('input[name="f5-app"]').nth(1).check();
+  await page.getByLabel('Application (client) ID').fill(CONTOSO_RESTORE);
+  await page.getByLabel('Restore Portal web address').fill('https://135.169.170.192:4443');
+  await page.getByLabel('PFX password').fill(password);
+  await page.getByLabel('Confirm password').fill(password);
+  await page.getByRole('button', { name: 'Review' }).click();
+  await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.locator('#connection-card').waitFor({ timeout: 180_000 });
+
+  const s = await state();
+  const apps = Object.values(s.applications).map((a) => a.body).filter((a) => a.appId === CONTOSO_RESTORE);
+  assert.equal(apps.length, 1);
+  const app = apps[0];
+  assert.equal(app.keyCredentials.length, 2, 'the existing certificate is kept');
+  assert.ok(app.spa.redirectUris.some((u) => u.startsWith('https://135.169.170.192:4443')), app.spa.redirectUris.join(' '));
+  assert.deepEqual(app.identifierUris, [`api://${CONTOSO_RESTORE}`]);
+  assert.deepEqual(app.api.oauth2PermissionScopes.map((p) => p.value), ['access_as_user']);
+  const sps = Object.values(s.service_principals).map((p) => p.body).filter((p) => p.appId === CONTOSO_RESTORE);
+  assert.equal(sps.length, 1, 'no second service principal');
+  await page.close();
+});
