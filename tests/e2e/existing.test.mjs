@@ -105,3 +105,27 @@ test('F2 with the box on registers the certificate next to the existing key', as
   assert.equal(s.role_assignments.filter((r) => r.principal_id === sps[0].id).length, 3, 'no duplicate assignment');
   await page.close();
 });
+
+test('F2 with an application ID that is not in the tenant stops at the first step and says so', async () => {
+  const { pfx } = makePfx('E2E Missing');
+  const missing = '0badf00d-0000-4000-8000-000000000000';
+  const { page } = await openPage(context, '/#/connect');
+  await signIn(page, 'admin');
+  await page.getByLabel('Use an existing application').check();
+  await page.getByLabel('Tenant ID (or domain)').fill(TENANT_ID);
+  await page.getByLabel('Application (client) ID').fill(missing);
+  await page.getByLabel('Certificate file (PFX or P12)').setInputFiles(pfx);
+  await page.getByLabel('Certificate password').fill(PASSWORD);
+  await page.getByLabel('Grant the required permissions').check();
+  await page.getByLabel('Permission profile').selectOption('restore-portal');
+  await page.getByRole('button', { name: 'Review' }).click();
+  await page.locator('#plan-steps li').first().waitFor({ timeout: 60_000 });
+  await page.getByRole('button', { name: 'Apply' }).click();
+  const failed = page.locator('#apply-progress li.failed');
+  await failed.waitFor({ timeout: 60_000 });
+  assert.match(await failed.textContent(), new RegExp(`No application with application \\(client\\) ID ${missing} exists in this tenant`));
+  assert.equal(await page.locator('#apply-progress li.done').count(), 0);
+  assert.match(await page.locator('#apply-error').textContent(), /Step 1 failed/);
+  assert.equal(await page.getByRole('button', { name: 'Try again from the failed step' }).count(), 1);
+  await page.close();
+});
