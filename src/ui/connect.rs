@@ -10,7 +10,6 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
-use wasm_bindgen_futures::JsFuture;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::certificates::copy_to_clipboard;
@@ -163,11 +162,26 @@ pub(crate) async fn signed_in_api(
     Ok(api)
 }
 
-pub(crate) async fn read_file(file: web_sys::File) -> Result<Vec<u8>, String> {
-    let buffer = JsFuture::from(file.array_buffer())
-        .await
-        .map_err(|_| "The file could not be read.".to_string())?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+/// The `change` handler of a wizard's PFX field: reads the chosen file into
+/// `file` (name and bytes), or says why it could not.
+pub(crate) fn pick_file(
+    file: RwSignal<Option<(String, Vec<u8>)>>,
+    error: RwSignal<Option<String>>,
+) -> impl Fn(leptos::ev::Event) + Copy + 'static {
+    move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(f) = input.files().and_then(|l| l.get(0)) else {
+            file.set(None);
+            return;
+        };
+        spawn_local(async move {
+            let name = f.name();
+            match crate::web::file::read(f).await {
+                Ok(bytes) => file.set(Some((name, bytes))),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    }
 }
 
 /// Builds the certificate: generated here (and its PFX kept for download),
@@ -482,20 +496,7 @@ fn NewAppForm(
 
     let subs = Subscriptions::new(needs_subscription);
 
-    let on_file = move |ev: leptos::ev::Event| {
-        let input: web_sys::HtmlInputElement = event_target(&ev);
-        let Some(f) = input.files().and_then(|l| l.get(0)) else {
-            file.set(None);
-            return;
-        };
-        spawn_local(async move {
-            let name = f.name();
-            match read_file(f).await {
-                Ok(bytes) => file.set(Some((name, bytes))),
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    };
+    let on_file = pick_file(file, error);
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();

@@ -12,7 +12,7 @@ use rand_core::OsRng;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::connect::{
-    GeneratedPfx, Review, ReviewPanel, SavedApply, needs_arm, read_file, save_records,
+    GeneratedPfx, Review, ReviewPanel, SavedApply, needs_arm, pick_file, save_records,
     saved_records, signed_in_api,
 };
 use super::session::use_session;
@@ -64,20 +64,7 @@ pub fn ExistingAppForm(
     let subs = Subscriptions::new(needs_subscription);
     let changed = move || review.set(None);
 
-    let on_file = move |ev: leptos::ev::Event| {
-        let input: web_sys::HtmlInputElement = event_target(&ev);
-        let Some(f) = input.files().and_then(|l| l.get(0)) else {
-            file.set(None);
-            return;
-        };
-        spawn_local(async move {
-            let name = f.name();
-            match read_file(f).await {
-                Ok(bytes) => file.set(Some((name, bytes))),
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    };
+    let on_file = pick_file(file, error);
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();

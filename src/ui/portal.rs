@@ -11,7 +11,7 @@ use rand_core::OsRng;
 use zeroize::Zeroize;
 
 use super::connect::{
-    GeneratedPfx, Review, ReviewPanel, SavedApply, certificate, needs_arm, read_file, signed_in_api,
+    GeneratedPfx, Review, ReviewPanel, SavedApply, certificate, needs_arm, pick_file, signed_in_api,
 };
 use super::session::use_session;
 use crate::core::certificate::Certificate;
@@ -56,20 +56,7 @@ pub fn PortalForm(
             .unwrap_or("Global (Azure public cloud)")
     };
 
-    let on_file = move |ev: leptos::ev::Event| {
-        let input: web_sys::HtmlInputElement = event_target(&ev);
-        let Some(f) = input.files().and_then(|l| l.get(0)) else {
-            file.set(None);
-            return;
-        };
-        spawn_local(async move {
-            let name = f.name();
-            match read_file(f).await {
-                Ok(bytes) => file.set(Some((name, bytes))),
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    };
+    let on_file = pick_file(file, error);
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();

@@ -4,5 +4,6 @@
 pub mod clock;
 pub mod download;
 pub mod fetch;
+pub mod file;
 pub mod storage;
 pub mod webcrypto;

@@ -6,7 +6,6 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use rand_core::OsRng;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::card::CertificateCard;
@@ -36,12 +35,10 @@ struct Shown {
 }
 
 async fn read_file(file: web_sys::File) -> Result<Loaded, String> {
-    let buffer = JsFuture::from(file.array_buffer())
-        .await
-        .map_err(|_| "The file could not be read: choose it again.".to_string())?;
+    let name = file.name();
     Ok(Loaded {
-        name: file.name(),
-        bytes: Zeroizing::new(js_sys::Uint8Array::new(&buffer).to_vec()),
+        name,
+        bytes: Zeroizing::new(crate::web::file::read(file).await?),
     })
 }
 
