@@ -264,44 +264,8 @@ fn keytool_opens_modern() {
 /// A key and certificate made by OpenSSL, with its SHA-1 thumbprint, and a
 /// CA certificate for chains.
 fn openssl_material(dir: &Path) -> String {
-    run_ok(
-        "openssl",
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "k.pem",
-            "-out",
-            "c.pem",
-            "-subj",
-            "/CN=made by openssl",
-            "-days",
-            "30",
-        ],
-        dir,
-    );
-    run_ok(
-        "openssl",
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca-k.pem",
-            "-out",
-            "ca.pem",
-            "-subj",
-            "/CN=openssl CA",
-            "-days",
-            "30",
-        ],
-        dir,
-    );
+    common::openssl_self_signed(dir, "k.pem", "c.pem", "made by openssl", &[]);
+    common::openssl_self_signed(dir, "ca-k.pem", "ca.pem", "openssl CA", &[]);
     let fp = run_ok(
         "openssl",
         &["x509", "-in", "c.pem", "-noout", "-fingerprint", "-sha1"],

@@ -35,23 +35,7 @@ fn kind(data: &[u8], password: Option<&str>) -> &'static str {
 
 /// An RSA key and certificate made by OpenSSL in `dir` (k.pem, c.pem).
 fn openssl_key_and_cert(dir: &Path, extra: &[&str]) {
-    let mut args = vec![
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "k.pem",
-        "-out",
-        "c.pem",
-        "-subj",
-        "/CN=errors",
-        "-days",
-        "30",
-    ];
-    args.extend_from_slice(extra);
-    run_ok("openssl", &args, dir);
+    common::openssl_self_signed(dir, "k.pem", "c.pem", "errors", extra);
 }
 
 /// DER TLV with a definite length.

@@ -78,3 +78,15 @@ pub fn normalize_fingerprint(s: &str) -> String {
         .collect::<String>()
         .to_ascii_uppercase()
 }
+
+/// An RSA-2048 key (`key_file`) and a self-signed certificate (`cert_file`)
+/// made by OpenSSL in `dir`, valid 30 days; `extra` adds `req` options.
+pub fn openssl_self_signed(dir: &Path, key_file: &str, cert_file: &str, cn: &str, extra: &[&str]) {
+    let subject = format!("/CN={cn}");
+    let mut args = vec![
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key_file, "-out", cert_file,
+        "-subj", &subject, "-days", "30",
+    ];
+    args.extend_from_slice(extra);
+    run_ok("openssl", &args, dir);
+}
