@@ -42,8 +42,7 @@ impl Tally {
 /// `# pass N` / `# fail N` lines.
 fn count(lines: &[String]) -> (u64, u64) {
     let num = |s: &str| {
-        s.trim()
-            .split_whitespace()
+        s.split_whitespace()
             .next()
             .and_then(|n| n.parse::<u64>().ok())
             .unwrap_or(0)
