@@ -699,6 +699,7 @@ pub(crate) fn ReviewPanel(
         .get(&Audience::Graph)
         .map(|needed| session.missing_scopes(Audience::Graph, needed))
         .unwrap_or_default();
+    let consent_request = consent.clone();
     let blocked = !consent.is_empty() || !matches!(&review.missing, Ok(m) if m.is_empty());
     let saved = review.saved.clone();
     view! {
@@ -730,10 +731,11 @@ pub(crate) fn ReviewPanel(
                         "This page's sign-in was not granted these Microsoft Graph permissions, which the plan needs: {}. \
                          An administrator grants admin consent for them to the page's sign-in application \
                          (Microsoft Entra admin center → App registrations → the page's application → API permissions), \
-                         then you sign in again.",
+                         or you consent to them now: the button signs you in again asking for exactly these \
+                         permissions, Microsoft shows its consent screen, and you come back here to review again.",
                         consent.join(", ")
                     )}</p>
-                    <button type="button" on:click=move |_| session.sign_in()>"Sign in again"</button>
+                    <button type="button" on:click=move |_| session.consent(&consent_request)>"Consent and sign in again"</button>
                 </div>
             })}
             <div id="preflight">

@@ -29,6 +29,9 @@ pub const SETTINGS_KEY: &str = "entra-wizard.settings";
 const PENDING_KEY: &str = "entra-wizard.sign-in";
 /// sessionStorage key of the page to come back to after the redirect.
 const RETURN_KEY: &str = "entra-wizard.sign-in-return";
+/// sessionStorage key of the permissions an incremental-consent sign-in
+/// asked for (bare names; removed once the sign-in completes).
+const CONSENT_KEY: &str = "entra-wizard.sign-in-consent";
 
 /// The clouds the Settings page offers: `(id in config.json, label)`.
 pub const CLOUDS: [(&str, &str); 5] = [
@@ -160,6 +163,8 @@ pub struct Session {
     pub auth: RwSignal<AuthState>,
     /// The last sign-in or token error, with Microsoft's advice.
     pub error: RwSignal<Option<String>>,
+    /// What a completed sign-in tells the admin (after incremental consent).
+    pub notice: RwSignal<Option<String>>,
     cache: StoredValue<TokenCache>,
     config: StoredValue<Option<SignInConfig>>,
 }
@@ -179,6 +184,7 @@ impl Session {
             saved: RwSignal::new(saved),
             auth: RwSignal::new(AuthState::SignedOut),
             error: RwSignal::new(None),
+            notice: RwSignal::new(None),
             cache: StoredValue::new(TokenCache::default()),
             config: StoredValue::new(None),
         };
@@ -230,18 +236,44 @@ impl Session {
     /// Starts a sign-in: keeps the pending sign-in in sessionStorage and
     /// sends the browser to the authority.
     pub fn sign_in(&self) {
+        self.redirect(&[]);
+    }
+
+    /// Incremental consent: signs in again asking for exactly the Graph
+    /// permissions `missing` (bare names) besides the OpenID scopes, so
+    /// that Entra shows its consent screen for them. Back on the page the
+    /// admin is told what was granted and reviews the plan again.
+    pub fn consent(&self, missing: &[String]) {
+        self.redirect(missing);
+    }
+
+    /// The scopes a sign-in asks for: the OpenID ones, plus Graph's
+    /// `.default` — or, for incremental consent, each missing permission
+    /// as its own scope (Entra refuses `.default` mixed with named scopes of
+    /// the same resource; the token it issues carries every permission
+    /// already consented besides the new ones).
+    pub fn sign_in_scopes(endpoints: &Endpoints, missing: &[String]) -> Vec<String> {
+        let mut scopes = vec![
+            "openid".to_string(),
+            "profile".into(),
+            "offline_access".into(),
+        ];
+        if missing.is_empty() {
+            scopes.push(Audience::Graph.sign_in_scope(endpoints));
+        } else {
+            scopes.extend(missing.iter().map(|m| endpoints.graph_scope(m)));
+        }
+        scopes
+    }
+
+    fn redirect(&self, missing: &[String]) {
         self.error.set(None);
+        self.notice.set(None);
         let outcome = self
             .settings_untracked()
             .sign_in_config(page_address())
             .and_then(|config| {
-                let e = config.cloud.endpoints();
-                let scopes = vec![
-                    "openid".to_string(),
-                    "profile".into(),
-                    "offline_access".into(),
-                    Audience::Graph.sign_in_scope(&e),
-                ];
+                let scopes = Session::sign_in_scopes(&config.cloud.endpoints(), missing);
                 let mut random = [0u8; RANDOM_BYTES];
                 OsRng.fill_bytes(&mut random);
                 let out = begin(&config, &scopes, &random).map_err(|e| e.to_string());
@@ -261,6 +293,11 @@ impl Session {
                     .and_then(|w| w.location().hash().ok())
                     .unwrap_or_default();
                 storage::session_set(RETURN_KEY, &hash);
+                if missing.is_empty() {
+                    storage::session_remove(CONSENT_KEY);
+                } else {
+                    storage::session_set(CONSENT_KEY, &missing.join(", "));
+                }
                 if let Some(w) = web_sys::window() {
                     let _ = w.location().assign(&url);
                 }
@@ -326,6 +363,8 @@ impl Session {
             .filter(|h| h.starts_with("#/"))
             .unwrap_or_else(|| "#/connect".into());
         storage::session_remove(RETURN_KEY);
+        let consented = storage::session_get(CONSENT_KEY);
+        storage::session_remove(CONSENT_KEY);
         let path = location.pathname().unwrap_or_else(|_| "/".into());
         if let Ok(history) = window.history() {
             let _ =
@@ -359,6 +398,14 @@ impl Session {
                     session.cache.set_value(cache);
                     session.config.set_value(Some(pending.config.clone()));
                     session.auth.set(AuthState::SignedIn(account));
+                    if let Some(permissions) = consented {
+                        session.notice.set(Some(format!(
+                            "Signed in again with consent for {permissions}. The form could not be \
+                             kept across the sign-in (passwords and keys never leave this page's \
+                             memory): choose the wizard again, fill it in and review — the plan is \
+                             no longer blocked."
+                        )));
+                    }
                 }
                 Err(e) => {
                     session.auth.set(AuthState::SignedOut);

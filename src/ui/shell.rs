@@ -137,6 +137,12 @@ pub fn App() -> impl IntoView {
                 <button type="button" on:click=move |_| session.error.set(None)>"Dismiss"</button>
             </div>
         })}
+        {move || session.notice.get().map(|n| view! {
+            <div class="banner" role="status">
+                <p id="sign-in-notice">{n}</p>
+                <button type="button" on:click=move |_| session.notice.set(None)>"Dismiss"</button>
+            </div>
+        })}
         <main id="main" tabindex="-1">
             {move || {
                 let p = page.get();
