@@ -138,6 +138,38 @@ pub fn load_custom(json: &str) -> Result<Vec<Profile>, ProfileError> {
     Ok(profiles)
 }
 
+/// Reads a custom profile (`load_custom`), refuses the ID of a
+/// shipped profile, and adds it to (or replaces it in) `custom`. The ID of
+/// the first profile loaded, to select it.
+pub fn add_custom(custom: &mut Vec<Profile>, json: &str) -> Result<String, ProfileError> {
+    let loaded = load_custom(json)?;
+    // A file (`{"version", "profiles"}`) names its fields `profiles[i].…`.
+    let is_file =
+        serde_json::from_str::<serde_json::Value>(json).is_ok_and(|v| v.get("profiles").is_some());
+    for (i, p) in loaded.iter().enumerate() {
+        if by_id(&p.id).is_ok() {
+            let at = if is_file {
+                format!("profiles[{i}].id")
+            } else {
+                "id".to_string()
+            };
+            return Err(ProfileError::Field {
+                field: at,
+                problem: format!(
+                    "'{}' is the ID of a profile this page ships; give your profile another ID",
+                    p.id
+                ),
+            });
+        }
+    }
+    let first = loaded.first().map(|p| p.id.clone()).unwrap_or_default();
+    for p in loaded {
+        custom.retain(|c| c.id != p.id);
+        custom.push(p);
+    }
+    Ok(first)
+}
+
 fn is_permission_value(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
@@ -278,6 +310,42 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn custom_profiles_join_the_list_but_not_over_a_shipped_one() {
+        let one = r#"{"id":"reader","displayName":"Reader","resources":[{"resourceAppId":"00000003-0000-0000-c000-000000000000","displayName":"Microsoft Graph","applicationPermissions":["Application.Read.All"]}]}"#;
+        let mut custom = Vec::new();
+        assert_eq!(add_custom(&mut custom, one).unwrap(), "reader");
+        // Loading it again replaces it.
+        let renamed = one.replace("\"Reader\"", "\"Reader 2\"");
+        assert_eq!(add_custom(&mut custom, &renamed).unwrap(), "reader");
+        assert_eq!(custom.len(), 1);
+        assert_eq!(custom[0].display_name, "Reader 2");
+        assert_eq!(
+            custom[0].resources[0].application_permissions,
+            ["Application.Read.All"]
+        );
+        let shipped = one.replace("\"reader\"", "\"azure-backup\"");
+        assert_eq!(
+            add_custom(&mut custom, &shipped).unwrap_err().to_string(),
+            "id: 'azure-backup' is the ID of a profile this page ships; give your profile another ID"
+        );
+        let file = format!(r#"{{"version":1,"profiles":[{}]}}"#, shipped);
+        assert!(
+            add_custom(&mut custom, &file)
+                .unwrap_err()
+                .to_string()
+                .starts_with("profiles[0].id: ")
+        );
+        let bad = one.replace("00000003-0000-0000-c000-000000000000", "graph");
+        assert!(
+            add_custom(&mut custom, &bad)
+                .unwrap_err()
+                .to_string()
+                .starts_with("resources[0].resourceAppId: 'graph' is not an application ID")
+        );
+        assert_eq!(custom.len(), 1);
+    }
 
     #[test]
     fn shipped_profiles_are_valid() {

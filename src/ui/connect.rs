@@ -35,6 +35,9 @@ use crate::web::{clock, download, storage, webcrypto::WebCryptoKeyGenerator};
 
 /// sessionStorage: the plan being applied and its progress (no secret).
 const APPLY_KEY: &str = "entra-wizard.apply";
+/// sessionStorage key of the custom permission profiles loaded in this tab
+/// (the profile JSON itself; it holds no secret).
+const CUSTOM_PROFILES_KEY: &str = "entra-wizard.custom-profiles";
 /// localStorage: the finished wizards' connection records (IDs and dates only).
 pub const ACCOUNTS_KEY: &str = "entra-wizard.service-accounts";
 
@@ -464,6 +467,105 @@ async fn apply(
     }
 }
 
+/// The custom profiles loaded in this tab.
+fn session_profiles() -> Vec<profiles::Profile> {
+    storage::session_get(CUSTOM_PROFILES_KEY)
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default()
+}
+
+/// A profile by ID: a custom one loaded in this tab, else a shipped one.
+fn find_profile(custom: &[profiles::Profile], id: &str) -> Option<profiles::Profile> {
+    custom
+        .iter()
+        .find(|p| p.id == id)
+        .cloned()
+        .or_else(|| profiles::by_id(id).ok())
+}
+
+/// "Load a custom profile (JSON)": a file or pasted JSON, read with
+/// `profiles::load_custom`; what is wrong names the field. A loaded profile
+/// joins the profile list for this tab and is selected.
+#[component]
+fn CustomProfileLoader(
+    custom: RwSignal<Vec<profiles::Profile>>,
+    profile_id: RwSignal<String>,
+    on_change: Callback<()>,
+) -> impl IntoView {
+    let text = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let loaded = RwSignal::new(None::<String>);
+    let load = move |json: String| {
+        let mut list = custom.get_untracked();
+        match profiles::add_custom(&mut list, &json) {
+            Ok(id) => {
+                storage::session_set(
+                    CUSTOM_PROFILES_KEY,
+                    &serde_json::to_string(&list).unwrap_or_default(),
+                );
+                let name = list
+                    .iter()
+                    .find(|p| p.id == id)
+                    .map(|p| p.display_name.clone())
+                    .unwrap_or_default();
+                custom.set(list);
+                profile_id.set(id);
+                error.set(None);
+                loaded.set(Some(format!(
+                    "Loaded '{name}': it is selected above and stays in the list until this tab is closed."
+                )));
+                on_change.run(());
+            }
+            Err(e) => {
+                loaded.set(None);
+                error.set(Some(e.to_string()));
+            }
+        }
+    };
+    let on_file = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(f) = input.files().and_then(|l| l.get(0)) else {
+            return;
+        };
+        spawn_local(async move {
+            match crate::web::file::read(f).await {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(json) => {
+                        text.set(json.clone());
+                        load(json);
+                    }
+                    Err(_) => error.set(Some(
+                        "The file is not text: choose the profile's JSON file.".into(),
+                    )),
+                },
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <details class="custom-profile" id="f1-custom-profile">
+            <summary>"Load a custom profile (JSON)"</summary>
+            <p class="hint">
+                "A profile in the form of the page's profiles/permissions.json: one profile object, or a file \
+                 {\"version\": 1, \"profiles\": [...]}. Permissions are named (User.Read, Application.Read.All), \
+                 Azure roles by their built-in names."
+            </p>
+            <div class="grid">
+                <label for="f1-custom-file">"Custom profile file"</label>
+                <input id="f1-custom-file" type="file" accept=".json,application/json" on:change=on_file />
+                <label for="f1-custom-json">"Custom profile JSON"</label>
+                <textarea id="f1-custom-json" rows="8" spellcheck="false"
+                    aria-describedby="f1-custom-error"
+                    prop:value=move || text.get()
+                    on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            </div>
+            <p class="error" role="alert" id="f1-custom-error">{move || error.get()}</p>
+            <p class="ok" role="status" id="f1-custom-loaded">{move || loaded.get()}</p>
+            <button type="button" on:click=move |_| load(text.get_untracked())>"Load profile"</button>
+        </details>
+    }
+}
+
 #[component]
 fn NewAppForm(
     review: RwSignal<Option<Review>>,
@@ -472,10 +574,11 @@ fn NewAppForm(
     run: Callback<SavedApply>,
 ) -> impl IntoView {
     let session = use_session();
-    let profiles = profiles::built_in();
+    let built_in = profiles::built_in();
+    let custom = RwSignal::new(session_profiles());
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
-    let profile_id = RwSignal::new(profiles.first().map(|p| p.id.clone()).unwrap_or_default());
+    let profile_id = RwSignal::new(built_in.first().map(|p| p.id.clone()).unwrap_or_default());
     let generate = RwSignal::new(true);
     let pw = RwSignal::new(String::new());
     let pw2 = RwSignal::new(String::new());
@@ -490,9 +593,8 @@ fn NewAppForm(
         file.try_set(None);
     });
 
-    let profile = move || profiles::by_id(&profile_id.get()).ok();
-    let needs_subscription =
-        move || profiles::by_id(&profile_id.get()).is_ok_and(|p| p.needs_subscription());
+    let profile = move || custom.with(|c| find_profile(c, &profile_id.get()));
+    let needs_subscription = move || profile().is_some_and(|p| p.needs_subscription());
 
     let subs = Subscriptions::new(needs_subscription);
 
@@ -614,14 +716,24 @@ fn NewAppForm(
 
                     <label for="f1-profile">"Permission profile"</label>
                     <select id="f1-profile" on:change=move |ev| { profile_id.set(event_target_value(&ev)); review.set(None); }>
-                        {profiles.iter().map(|p| {
-                            let id = p.id.clone();
-                            let id2 = p.id.clone();
-                            view! {
-                                <option value=id prop:selected=move || profile_id.get() == id2>{p.display_name.clone()}</option>
-                            }
-                        }).collect_view()}
+                        {move || built_in.iter().cloned().map(|p| (p, false))
+                            .chain(custom.get().into_iter().map(|p| (p, true)))
+                            .map(|(p, is_custom)| {
+                                let id = p.id.clone();
+                                let id2 = p.id.clone();
+                                let label = if is_custom {
+                                    format!("{} (custom)", p.display_name)
+                                } else {
+                                    p.display_name.clone()
+                                };
+                                view! {
+                                    <option value=id prop:selected=move || profile_id.get() == id2>{label}</option>
+                                }
+                            }).collect_view()}
                     </select>
+                    <span></span>
+                    <CustomProfileLoader custom=custom profile_id=profile_id
+                        on_change=Callback::new(move |_| review.set(None)) />
 
                     {move || needs_subscription().then(|| view! {
                         <SubscriptionField subs=subs prefix="f1" on_change=Callback::new(move |_| review.set(None)) />
