@@ -256,6 +256,8 @@ pub fn ConnectPage() -> impl IntoView {
     let applying = RwSignal::new(false);
     let apply_error = RwSignal::new(None::<String>);
     let record = RwSignal::new(None::<ConnectionRecord>);
+    // What a wizard's check found and the admin should still see with the card.
+    let notices = RwSignal::new(Vec::<String>::new());
     let generated = StoredValue::new(None::<GeneratedPfx>);
     let has_pfx = RwSignal::new(false);
     // 0: register a new application, 1: use an existing one, 2: Azure roles.
@@ -332,7 +334,7 @@ pub fn ConnectPage() -> impl IntoView {
                             .collect_view()}
                     </fieldset>
                     {move || match wizard.get() {
-                        1 => view! { <ExistingAppForm review=review record=record generated=generated has_pfx=has_pfx run=run /> }.into_any(),
+                        1 => view! { <ExistingAppForm review=review record=record generated=generated has_pfx=has_pfx run=run notices=notices /> }.into_any(),
                         2 => view! { <RolesForm review=review generated=generated has_pfx=has_pfx run=run /> }.into_any(),
                         3 => view! { <PortalForm review=review generated=generated has_pfx=has_pfx run=run /> }.into_any(),
                         _ => view! { <NewAppForm review=review generated=generated has_pfx=has_pfx run=run /> }.into_any(),
@@ -376,6 +378,12 @@ pub fn ConnectPage() -> impl IntoView {
                 })}
             </section>
         })}
+        {move || {
+            let n = notices.get();
+            (record.get().is_some() && !n.is_empty()).then(|| view! {
+                <ul class="warnings" id="connect-notices">{n.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
+            })
+        }}
         {move || record.get().map(|r| view! { <ConnectionCard record=r generated=generated has_pfx=has_pfx /> })}
         {move || (finished.get() && record.get().is_none()).then(|| view! {
             <section class="panel" aria-labelledby="finished-title">

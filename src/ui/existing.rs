@@ -31,6 +31,8 @@ pub fn ExistingAppForm(
     generated: StoredValue<Option<GeneratedPfx>>,
     has_pfx: RwSignal<bool>,
     run: Callback<SavedApply>,
+    /// Warnings that must stay in view next to the card once the form is gone.
+    notices: RwSignal<Vec<String>>,
 ) -> impl IntoView {
     let session = use_session();
     let profiles = profiles::built_in();
@@ -134,7 +136,7 @@ pub fn ExistingAppForm(
             all.retain(|o| !(o.app_id == r.app_id && o.tenant_id == r.tenant_id));
             all.push(r.clone());
             save_records(&all);
-            warnings.set(check.warnings.clone());
+            notices.set(check.warnings.clone());
             has_pfx.set(false);
             generated.set_value(None);
             record.set(Some(r));

@@ -17,12 +17,12 @@ const openssl = (...args) => execFileSync('openssl', args, { encoding: 'utf8', s
 const PASSWORD = 'Existing-App-2026!';
 
 /** A fresh RSA certificate and its PFX (OpenSSL 3 defaults). */
-function makePfx(cn) {
+function makePfx(cn, days = 365) {
   const dir = mkdtempSync(join(TMP, 'f2-'));
   const key = join(dir, 'key.pem');
   const crt = join(dir, 'cert.pem');
   const pfx = join(dir, 'service.pfx');
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt, '-days', '365', '-subj', `/CN=${cn}`);
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt, '-days', String(days), '-subj', `/CN=${cn}`);
   openssl('pkcs12', '-export', '-inkey', key, '-in', crt, '-out', pfx, '-passout', `pass:${PASSWORD}`);
   const certB64 = readFileSync(crt, 'utf8').replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
   const thumbprint = openssl('x509', '-in', crt, '-noout', '-fingerprint', '-sha1').split('=')[1].replace(/:/g, '').trim();
@@ -69,6 +69,22 @@ test('F2 with the box off works with the network cut', async () => {
   assert.equal(saved.appId, CONTOSO_BACKUP);
   assert.equal(saved.tenantId, TENANT_ID);
   assert.equal(saved.auth.thumbprint.toUpperCase(), thumbprint.toUpperCase());
+  await page.evaluate(() => localStorage.clear());
+  await page.close();
+});
+
+test('F2 with the box off keeps a certificate warning in view next to the card', async () => {
+  const { pfx } = makePfx('E2E Expiring', 10);
+  const { page } = await openPage(context, '/#/connect');
+  await page.getByLabel('Use an existing application').check();
+  await page.getByLabel('Tenant ID (or domain)').fill(TENANT_ID);
+  await page.getByLabel('Application (client) ID').fill(CONTOSO_BACKUP);
+  await page.getByLabel('Certificate file (PFX or P12)').setInputFiles(pfx);
+  await page.getByLabel('Certificate password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Check and save' }).click();
+  await page.locator('#connection-card').waitFor();
+  const notice = await page.locator('#connect-notices').textContent();
+  assert.match(notice, /expires on .*, in (9|10) days/);
   await page.evaluate(() => localStorage.clear());
   await page.close();
 });
