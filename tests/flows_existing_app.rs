@@ -10,7 +10,7 @@ use core::ops::ControlFlow;
 use base64ct::{Base64, Encoding};
 use entra_wizard::arm::builtin;
 use entra_wizard::client::ApiClient;
-use entra_wizard::core::pfx::{self, ExportMode};
+use entra_wizard::core::pfx::{self, ExportMode, PfxError};
 use entra_wizard::core::time::UnixTime;
 use entra_wizard::flows::existing_app::{
     self, CheckedAuth, Credential, ExistingAppError, ExistingApplication, Next, RunError,
@@ -159,6 +159,39 @@ async fn unchecked_validates_locally_and_sends_nothing() {
         .unwrap_err();
     assert!(
         matches!(err, RunError::Input(ExistingAppError::Pfx(_))),
+        "{err}"
+    );
+    // With no password typed: a protected PFX asks for one, while a PEM
+    // certificate chosen by mistake says what it is.
+    let (Credential::Pfx { data, .. }, der) = pfx_credential("Service", NOW, "x") else {
+        unreachable!()
+    };
+    let no_password = Credential::Pfx {
+        data,
+        password: None,
+    };
+    let err = existing_app::run(&api, &input(no_password, false), NOW, &mut rand_core::OsRng)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, RunError::Input(ExistingAppError::PfxNeedsPassword)),
+        "{err}"
+    );
+    let pem = entra_wizard::core::certificate::Certificate::from_der(&der)
+        .unwrap()
+        .to_pem();
+    let pem_file = Credential::Pfx {
+        data: Zeroizing::new(pem.into_bytes()),
+        password: None,
+    };
+    let err = existing_app::run(&api, &input(pem_file, false), NOW, &mut rand_core::OsRng)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RunError::Input(ExistingAppError::Pfx(PfxError::PemCertificate))
+        ),
         "{err}"
     );
     let (cred, _) = pfx_credential("Old", UnixTime(NOW.0 - 400 * 86_400), "Pfx-Passw0rd");

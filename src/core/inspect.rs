@@ -58,20 +58,27 @@ pub fn open(data: &[u8], file_name: &str, password: Option<&str>) -> Result<Open
     if is_certificate_name(file_name) {
         return open_certificates(data);
     }
+    let (imported, password) = open_pfx(data, password)?;
+    Ok(Opened::Pfx {
+        imported: Box::new(imported),
+        password,
+    })
+}
+
+/// Opens a PFX with `password`, or, when None, with no password and then the
+/// empty one; answers [`OpenError::NeedsPassword`] if neither opens it. Any
+/// other failure (a PEM, a truncated file…) is reported as itself. Returns
+/// the password that opened it.
+pub fn open_pfx(
+    data: &[u8],
+    password: Option<&str>,
+) -> Result<(Imported, Option<String>), OpenError> {
     if let Some(pw) = password {
-        return Ok(Opened::Pfx {
-            imported: Box::new(pfx::import(data, Some(pw))?),
-            password: Some(pw.to_string()),
-        });
+        return Ok((pfx::import(data, Some(pw))?, Some(pw.to_string())));
     }
     for attempt in [None, Some("")] {
         match pfx::import(data, attempt) {
-            Ok(imported) => {
-                return Ok(Opened::Pfx {
-                    imported: Box::new(imported),
-                    password: attempt.map(str::to_string),
-                });
-            }
+            Ok(imported) => return Ok((imported, attempt.map(str::to_string))),
             Err(PfxError::WrongPassword) => continue,
             Err(e) => return Err(e.into()),
         }

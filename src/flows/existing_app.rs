@@ -8,7 +8,8 @@
 use zeroize::Zeroizing;
 
 use crate::core::certificate::Certificate;
-use crate::core::pfx::{self, PfxError};
+use crate::core::inspect::{self, OpenError};
+use crate::core::pfx::PfxError;
 use crate::core::time::UnixTime;
 use crate::core::validate::{self, SecretWarning};
 use crate::plan::{Plan, Step, new_guid};
@@ -103,6 +104,18 @@ pub enum ExistingAppError {
     Pfx(#[from] PfxError),
     #[error(transparent)]
     Input(#[from] InputError),
+    #[error(transparent)]
+    File(OpenError),
+}
+
+impl From<OpenError> for ExistingAppError {
+    fn from(e: OpenError) -> Self {
+        match e {
+            OpenError::NeedsPassword => ExistingAppError::PfxNeedsPassword,
+            OpenError::Pfx(e) => ExistingAppError::Pfx(e),
+            other => ExistingAppError::File(other),
+        }
+    }
 }
 
 /// Validates the F2 inputs with no network: this is the whole of F2 when
@@ -126,14 +139,7 @@ pub fn check_locally(
             }
         }
         Credential::Pfx { data, password } => {
-            let imported = match password {
-                Some(p) => pfx::import(data, Some(p.as_str()))?,
-                None => match pfx::import(data, None) {
-                    Ok(i) => i,
-                    Err(_) => pfx::import(data, Some(""))
-                        .map_err(|_| ExistingAppError::PfxNeedsPassword)?,
-                },
-            };
+            let (imported, _) = inspect::open_pfx(data, password.as_ref().map(|p| p.as_str()))?;
             let (_key, cert) = imported.usable_for_entra()?;
             let (_, info) = register_certificate(cert, now)?;
             if info.not_before > now {
