@@ -301,12 +301,8 @@ async fn role_assignments_put_conflict_principal_not_found_delete_and_authorizat
 
     // A brand-new service principal: PrincipalNotFound until replicated, unless principalType is given.
     let graph = env.graph_token("admin").await;
-    let (_, app) = env
-        .post(
-            &env.graph("applications"),
-            &graph,
-            json!({"displayName": "New service"}),
-        )
+    let app = env
+        .create_app(&graph, json!({"displayName": "New service"}))
         .await;
     env.advance(6).await;
     let (_, new_sp) = env

@@ -212,12 +212,8 @@ async fn certificate_registered_with_patch_then_add_and_remove_key_with_proof() 
     let env = env().await;
     let admin = env.graph_token("admin").await;
     let now = now(&env).await;
-    let (_, app) = env
-        .post(
-            &env.graph("applications"),
-            &admin,
-            json!({"displayName": "Cert app"}),
-        )
+    let app = env
+        .create_app(&admin, json!({"displayName": "Cert app"}))
         .await;
     let id = app["id"].as_str().unwrap().to_string();
     let app_id = app["appId"].as_str().unwrap().to_string();
@@ -318,12 +314,8 @@ async fn certificate_registered_with_patch_then_add_and_remove_key_with_proof() 
 async fn service_principals_grants_and_assignments() {
     let env = env().await;
     let admin = env.graph_token("admin").await;
-    let (_, app) = env
-        .post(
-            &env.graph("applications"),
-            &admin,
-            json!({"displayName": "Grant target"}),
-        )
+    let app = env
+        .create_app(&admin, json!({"displayName": "Grant target"}))
         .await;
     let app_id = app["appId"].as_str().unwrap().to_string();
     let (s, sp) = env
@@ -509,12 +501,8 @@ async fn service_principals_grants_and_assignments() {
     assert_eq!(list["value"], json!([]));
 
     // Deleting the application deletes its service principal.
-    let (_, other) = env
-        .post(
-            &env.graph("applications"),
-            &admin,
-            json!({"displayName": "Cascade"}),
-        )
+    let other = env
+        .create_app(&admin, json!({"displayName": "Cascade"}))
         .await;
     let (_, other_sp) = env
         .post(
@@ -698,12 +686,8 @@ async fn me_member_of_organization_and_authorization() {
 async fn replication_delay_hides_new_objects() {
     let env = env_with("demo", "replication=3s").await;
     let admin = env.graph_token("admin").await;
-    let (_, app) = env
-        .post(
-            &env.graph("applications"),
-            &admin,
-            json!({"displayName": "Fresh"}),
-        )
+    let app = env
+        .create_app(&admin, json!({"displayName": "Fresh"}))
         .await;
     let app_id = app["appId"].as_str().unwrap().to_string();
     let (s, e) = env
@@ -859,12 +843,8 @@ async fn paging_over_ten_thousand_applications() {
 async fn restore_portal_exposes_its_own_scope_and_grants_it() {
     let env = env().await;
     let admin = env.graph_token("admin").await;
-    let (_, app) = env
-        .post(
-            &env.graph("applications"),
-            &admin,
-            json!({"displayName": "Restore Portal"}),
-        )
+    let app = env
+        .create_app(&admin, json!({"displayName": "Restore Portal"}))
         .await;
     let (id, app_id) = (
         app["id"].as_str().unwrap().to_string(),

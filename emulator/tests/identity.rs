@@ -822,12 +822,8 @@ async fn confidential_client_rules_and_missing_service_principal() {
     assert_eq!((s, aadsts(&e)), (StatusCode::UNAUTHORIZED, 7000218));
     // An application without a service principal cannot get app-only tokens.
     let admin = env.graph_token("admin").await;
-    let (_, app) = env
-        .post(
-            &env.graph("applications"),
-            &admin,
-            serde_json::json!({"displayName": "No SP"}),
-        )
+    let app = env
+        .create_app(&admin, serde_json::json!({"displayName": "No SP"}))
         .await;
     let (_, cred) = env
         .post(
@@ -873,12 +869,8 @@ async fn confidential_client_rules_and_missing_service_principal() {
 async fn new_application_is_unknown_to_the_token_endpoint_until_replicated() {
     let env = env_with("demo", "replication=10s").await;
     let admin = env.graph_token("admin").await;
-    let (_, app) = env
-        .post(
-            &env.graph("applications"),
-            &admin,
-            serde_json::json!({"displayName": "Young"}),
-        )
+    let app = env
+        .create_app(&admin, serde_json::json!({"displayName": "Young"}))
         .await;
     let app_id = app["appId"].as_str().unwrap();
     let form = [
@@ -962,9 +954,7 @@ async fn fragment_response_mode_and_declined_consent() {
 async fn a_user_consents_for_themselves_to_a_new_client() {
     let env = env().await;
     let admin = env.graph_token("admin").await;
-    let (_, app) = env
-        .post(&env.graph("applications"), &admin, serde_json::json!({"displayName": "New SPA", "spa": {"redirectUris": ["http://localhost:3000"]}}))
-        .await;
+    let app = env.create_app(&admin, serde_json::json!({"displayName": "New SPA", "spa": {"redirectUris": ["http://localhost:3000"]}})).await;
     let client = app["appId"].as_str().unwrap().to_string();
     let authorize = format!(
         "{}/{}/oauth2/v2.0/authorize",

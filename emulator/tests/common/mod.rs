@@ -160,6 +160,13 @@ impl Env {
     pub async fn post(&self, url: &str, token: &str, body: Value) -> (StatusCode, Value) {
         self.send(reqwest::Method::POST, url, token, body).await
     }
+    /// Creates an application as `token`'s user; fails the test unless Graph
+    /// answers 201 Created.
+    pub async fn create_app(&self, token: &str, body: Value) -> Value {
+        let (status, app) = self.post(&self.graph("applications"), token, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{app}");
+        app
+    }
     pub async fn patch(&self, url: &str, token: &str, body: Value) -> (StatusCode, Value) {
         self.send(reqwest::Method::PATCH, url, token, body).await
     }
