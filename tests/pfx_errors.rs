@@ -488,3 +488,28 @@ fn warning_not_yet_valid() {
         ["not_yet_valid"]
     );
 }
+
+/// Issue 11: ten bytes that put a high-tag-number chunk inside a constructed
+/// OCTET STRING made the BER reader index past its buffer (a panic that
+/// kills the page, before any password is asked). Now a typed error.
+#[test]
+fn high_tag_number_chunk_in_a_constructed_string() {
+    // SEQUENCE { OCTET STRING (constructed, indefinite) { [31] 0xAA } }:
+    // the chunk's second tag byte (0x7F) was read as a 127-byte length.
+    let ten = [0x30, 0x08, 0x24, 0x80, 0x1F, 0x7F, 0x01, 0xAA, 0x00, 0x00];
+    assert_eq!(kind(&ten, None), "not_pkcs12");
+    assert_eq!(kind(&ten, Some("pw")), "not_pkcs12");
+    // A long-form length byte taken from a high tag (0x84: four length
+    // bytes that are not there), and a BIT STRING of such chunks.
+    let cases: [&[u8]; 3] = [
+        &[0x24, 0x80, 0x1F, 0x84, 0x01, 0x00, 0x00, 0x00],
+        &[0x23, 0x80, 0x1F, 0x84, 0x01, 0x00, 0x00, 0x00],
+        &[0x24, 0x05, 0x1F, 0x81, 0x7F, 0x01, 0xAA],
+    ];
+    for constructed in cases {
+        assert_eq!(kind(&tlv(0x30, constructed), None), "not_pkcs12");
+        // Inside a PFX's authenticated safe, the same bytes are damage.
+        let err = pfx::import(&crafted_pfx(constructed, None), None).unwrap_err();
+        assert_eq!(err.kind(), "corrupt", "{err}");
+    }
+}

@@ -58,6 +58,33 @@ fn is_string_type(first_tag_byte: u8) -> bool {
         )
 }
 
+/// The content of the chunk at `p` in the DER that [`convert`] wrote for a
+/// constructed string's children. A chunk is a primitive value with a
+/// one-byte tag: a constructed or high-tag-number chunk (whose tag bytes
+/// would otherwise be read as its length) is not a string segment.
+fn chunk<'a>(children: &'a [u8], p: &mut usize) -> Result<&'a [u8], BerError> {
+    let invalid = |_| BerError::Invalid;
+    let tag = byte(children, p).map_err(invalid)?;
+    if tag & 0x20 != 0 || tag & 0x1F == 0x1F {
+        return Err(BerError::Invalid);
+    }
+    let l = byte(children, p).map_err(invalid)?;
+    let len = if l < 0x80 {
+        l as usize
+    } else {
+        let mut len = 0usize;
+        for _ in 0..(l & 0x7F) {
+            len = len.checked_mul(256).ok_or(BerError::Invalid)?
+                | byte(children, p).map_err(invalid)? as usize;
+        }
+        len
+    };
+    let end = p.checked_add(len).ok_or(BerError::Invalid)?;
+    let content = children.get(*p..end).ok_or(BerError::Invalid)?;
+    *p = end;
+    Ok(content)
+}
+
 fn convert(input: &[u8], pos: &mut usize, out: &mut Vec<u8>, depth: usize) -> Result<(), BerError> {
     if depth > MAX_DEPTH {
         return Err(BerError::Invalid);
@@ -128,32 +155,14 @@ fn convert(input: &[u8], pos: &mut usize, out: &mut Vec<u8>, depth: usize) -> Re
     }
 
     if tag.len() == 1 && is_string_type(first) {
-        // Merge the chunks (each now a primitive DER value) into one.
+        // Merge the chunks (each now a DER value) into one primitive value.
+        let bit_string = first & 0x1F == 0x03;
         let mut merged = Zeroizing::new(Vec::with_capacity(children.len()));
         let mut unused_bits = 0u8;
         let mut p = 0;
         while p < children.len() {
-            let chunk_tag = children[p];
-            if chunk_tag & 0x20 != 0 {
-                return Err(BerError::Invalid);
-            }
-            p += 1;
-            let l = children[p];
-            p += 1;
-            let len = if l < 0x80 {
-                l as usize
-            } else {
-                let n = (l & 0x7F) as usize;
-                let mut len = 0usize;
-                for _ in 0..n {
-                    len = (len << 8) | children[p] as usize;
-                    p += 1;
-                }
-                len
-            };
-            let content = &children[p..p + len];
-            p += len;
-            if first & 0x1F == 0x03 {
+            let content = chunk(&children, &mut p)?;
+            if bit_string {
                 // BIT STRING chunks: only the last may have unused bits.
                 let (&u, bits) = content.split_first().ok_or(BerError::Invalid)?;
                 if unused_bits != 0 {
@@ -166,7 +175,7 @@ fn convert(input: &[u8], pos: &mut usize, out: &mut Vec<u8>, depth: usize) -> Re
             }
         }
         out.push(first & !0x20);
-        if first & 0x1F == 0x03 {
+        if bit_string {
             push_len(out, merged.len() + 1);
             out.push(unused_bits);
         } else {
@@ -211,6 +220,36 @@ mod tests {
         // [0] constructed stays a constructed [0] (it may be EXPLICIT).
         let ber = [0xA0, 0x80, 0x04, 0x01, 0x01, 0x00, 0x00];
         assert_eq!(&**normalize(&ber).unwrap(), &[0xA0, 0x03, 0x04, 0x01, 0x01]);
+    }
+
+    /// Issue 11: a high-tag-number chunk inside a constructed string had
+    /// its second tag byte read as its length, and the merge indexed past
+    /// the buffer (a panic).
+    #[test]
+    fn chunks_with_a_high_tag_number_are_refused() {
+        for ber in [
+            &[0x30, 0x08, 0x24, 0x80, 0x1F, 0x7F, 0x01, 0xAA, 0x00, 0x00][..],
+            &[0x24, 0x80, 0x1F, 0x84, 0x01, 0x00, 0x00, 0x00],
+            &[0x23, 0x80, 0x1F, 0x84, 0x01, 0x00, 0x00, 0x00],
+            &[0x24, 0x05, 0x1F, 0x81, 0x7F, 0x01, 0xAA],
+        ] {
+            assert_eq!(normalize(ber).unwrap_err(), BerError::Invalid, "{ber:02X?}");
+        }
+        // Chunks of chunks, and a chunk with a long-form length, still merge.
+        let ber = [
+            0x24, 0x80, 0x24, 0x80, 0x04, 0x01, b'a', 0x00, 0x00, 0x04, 0x01, b'b', 0x00, 0x00,
+        ];
+        assert_eq!(&**normalize(&ber).unwrap(), &[0x04, 0x02, b'a', b'b']);
+        let ber = [
+            &[0x24, 0x80, 0x04, 0x81, 0xC8][..],
+            &[7; 200],
+            &[0x00, 0x00],
+        ]
+        .concat();
+        assert_eq!(
+            &**normalize(&ber).unwrap(),
+            &[&[0x04, 0x81, 0xC8][..], &[7; 200]].concat()[..]
+        );
     }
 
     #[test]
