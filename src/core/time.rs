@@ -28,15 +28,18 @@ impl UnixTime {
     }
 
     pub fn plus_days(self, days: u64) -> Self {
-        Self(self.0.saturating_add(days * DAY))
+        Self(self.0.saturating_add(days.saturating_mul(DAY)))
     }
 
     /// The same day and time `months` calendar months later, clamped to the
     /// end of a shorter month (Jan 31 + 1 month = Feb 28/29).
     pub fn plus_months(self, months: u32) -> Self {
         let dt = self.to_der();
-        let total = dt.month() as u32 - 1 + months;
-        let year = dt.year() as u32 + total / 12;
+        let total = u64::from(dt.month()) - 1 + u64::from(months);
+        let year = u64::from(dt.year()) + total / 12;
+        if year > 9999 {
+            return UnixTime::from_der(der::DateTime::INFINITY);
+        }
         let month = (total % 12 + 1) as u8;
         let leap =
             (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
@@ -47,7 +50,7 @@ impl UnixTime {
             _ => 31,
         };
         der::DateTime::new(
-            year.min(9999) as u16,
+            year as u16,
             month,
             dt.day().min(last),
             dt.hour(),
@@ -60,7 +63,8 @@ impl UnixTime {
 
     /// Whole days from `self` until `later` (negative when `later` is past).
     pub fn days_until(self, later: UnixTime) -> i64 {
-        (later.0 as i64 - self.0 as i64).div_euclid(DAY as i64)
+        let days = (i128::from(later.0) - i128::from(self.0)).div_euclid(i128::from(DAY));
+        days as i64 // |days| < 2^64 / 86,400: it fits
     }
 
     /// ISO 8601 / RFC 3339 in UTC, as Graph writes dates: `2025-01-31T12:00:00Z`.
@@ -69,43 +73,96 @@ impl UnixTime {
     }
 
     /// Reads what Graph and Entra error texts write: `2025-01-31T12:00:00Z`,
-    /// with optional fractional seconds and an optional `+00:00` offset.
+    /// with optional fractional seconds and an optional `+hh:mm` offset
+    /// (`+hhmm` and `+hh` too). The text may come from a file anyone wrote:
+    /// anything else, a field out of range or an instant past
+    /// 9999-12-31T23:59:59Z is refused, never wrapped or sliced through.
     pub fn parse_rfc3339(s: &str) -> Result<Self, BadTimestamp> {
-        let bad = || BadTimestamp(s.to_string());
-        let t = s.trim();
-        let (date, rest) = t.split_once(['T', 't', ' ']).ok_or_else(bad)?;
-        let num = |x: &str| x.parse::<u32>().map_err(|_| bad());
-        let mut d = date.split('-');
-        let (y, mo, da) = (
-            num(d.next().ok_or_else(bad)?)?,
-            num(d.next().ok_or_else(bad)?)?,
-            num(d.next().ok_or_else(bad)?)?,
-        );
-        // Split off the zone: Z, z, +hh:mm or -hh:mm.
+        Self::parse_rfc3339_parts(s.trim()).ok_or_else(|| BadTimestamp(s.to_string()))
+    }
+
+    fn parse_rfc3339_parts(t: &str) -> Option<Self> {
+        let (date, rest) = t.split_once(['T', 't', ' '])?;
+        let [y, mo, da] = fields(date, '-')?;
+        // Split off the zone: Z, z, +hh:mm, -hh:mm, +hhmm or +hh.
         let (clock, offset_secs): (&str, i64) = if let Some(c) = rest.strip_suffix(['Z', 'z']) {
             (c, 0)
         } else if let Some(pos) = rest.rfind(['+', '-']) {
-            let (c, z) = rest.split_at(pos);
-            let sign = if z.starts_with('-') { -1 } else { 1 };
-            let (h, m) = z[1..]
-                .split_once(':')
-                .unwrap_or((&z[1..3.min(z.len())], "0"));
-            (c, sign * (num(h)? as i64 * 3600 + num(m)? as i64 * 60))
+            let (c, zone) = rest.split_at(pos);
+            let negative = zone.starts_with('-');
+            // The sign is one byte (so `1..` is a character boundary); what
+            // follows may be anything, and is only split where a check says
+            // it is a boundary.
+            let zone = &zone[1..];
+            let (h, m) = match zone.split_once(':') {
+                Some(hm) => hm,
+                None if zone.len() == 4 => zone.split_at_checked(2)?,
+                None => (zone, "00"),
+            };
+            if h.len() != 2 || m.len() != 2 {
+                return None;
+            }
+            let (h, m) = (number(h)?, number(m)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let secs = i64::from(h * 3600 + m * 60);
+            (c, if negative { -secs } else { secs })
         } else {
             (rest, 0)
         };
-        let clock = clock.split('.').next().unwrap_or(clock);
-        let mut c = clock.split(':');
-        let (h, mi, se) = (
-            num(c.next().ok_or_else(bad)?)?,
-            num(c.next().ok_or_else(bad)?)?,
-            c.next().map(num).transpose()?.unwrap_or(0),
-        );
-        let dt = der::DateTime::new(y as u16, mo as u8, da as u8, h as u8, mi as u8, se as u8)
-            .map_err(|_| bad())?;
-        let secs = dt.unix_duration().as_secs() as i64 - offset_secs;
-        u64::try_from(secs).map(UnixTime).map_err(|_| bad())
+        let clock = match clock.split_once('.') {
+            Some((hms, fraction)) => {
+                if fraction.is_empty() || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                hms
+            }
+            None => clock,
+        };
+        let (h, mi, se) = match fields::<3>(clock, ':') {
+            Some([h, mi, se]) => (h, mi, se),
+            None => {
+                let [h, mi] = fields::<2>(clock, ':')?;
+                (h, mi, 0)
+            }
+        };
+        let byte = |n: u32| u8::try_from(n).ok();
+        let dt = der::DateTime::new(
+            u16::try_from(y).ok()?,
+            byte(mo)?,
+            byte(da)?,
+            byte(h)?,
+            byte(mi)?,
+            byte(se)?,
+        )
+        .ok()?;
+        let secs = i64::try_from(dt.unix_duration().as_secs()).ok()? - offset_secs;
+        let t = UnixTime(u64::try_from(secs).ok()?);
+        (t <= Self::MAX).then_some(t)
     }
+
+    /// 9999-12-31T23:59:59Z, the last instant a certificate (and
+    /// [`UnixTime::to_rfc3339`]) can write.
+    pub const MAX: UnixTime = UnixTime(253_402_300_799);
+}
+
+/// Exactly `N` numbers separated by `sep`.
+fn fields<const N: usize>(s: &str, sep: char) -> Option<[u32; N]> {
+    let mut parts = s.split(sep);
+    let mut out = [0; N];
+    for slot in &mut out {
+        *slot = number(parts.next()?)?;
+    }
+    parts.next().is_none().then_some(out)
+}
+
+/// One to nine ASCII digits (no sign, no space).
+fn number(s: &str) -> Option<u32> {
+    if s.is_empty() || s.len() > 9 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
 }
 
 impl fmt::Display for UnixTime {
@@ -142,6 +199,93 @@ mod tests {
         );
         assert_eq!(UnixTime::parse_rfc3339("2023-11-15T00:13:20+02:00"), Ok(t));
         assert!(UnixTime::parse_rfc3339("yesterday").is_err());
+    }
+
+    /// Issue 11: a non-ASCII time-zone offset made the parser slice a
+    /// string inside a character (a panic that kills the page).
+    #[test]
+    fn non_ascii_offsets_are_refused_not_a_panic() {
+        for s in [
+            "2025-01-31T12:00:00+€",
+            "2025-01-31T12:00:00-€1",
+            "2025-01-31T12:00:00+é",
+            "2025-01-31T12:00:00+0é",
+            "2025-01-31T12:00:00+😀:00",
+            "2025-01-31T12:00:00+",
+        ] {
+            assert_eq!(
+                UnixTime::parse_rfc3339(s),
+                Err(BadTimestamp(s.to_string())),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn offsets_are_read_whole() {
+        let t = UnixTime::parse_rfc3339("2025-01-31T12:00:00Z").unwrap();
+        let at = |s| UnixTime::parse_rfc3339(s);
+        assert_eq!(at("2025-01-31T14:30:00+02:30"), Ok(t));
+        // Without the colon: +hhmm and +hh, minutes not dropped.
+        assert_eq!(at("2025-01-31T14:30:00+0230"), Ok(t));
+        assert_eq!(at("2025-01-31T10:00:00-02"), Ok(t));
+        for s in [
+            "2025-01-31T12:00:00+24:00",
+            "2025-01-31T12:00:00+02:60",
+            "2025-01-31T12:00:00+023",
+            "2025-01-31T12:00:00+02:30:00",
+        ] {
+            assert!(at(s).is_err(), "{s}");
+        }
+    }
+
+    /// Fields were cast with `as`: month 257 became January and year 67506
+    /// became 2000.
+    #[test]
+    fn out_of_range_fields_are_refused_not_wrapped() {
+        for s in [
+            "2025-257-01T00:00:00Z",
+            "67506-01-01T00:00:00Z",
+            "2025-01-257T00:00:00Z",
+            "2025-01-01T256:00:00Z",
+            "2025-01-01T00:256:00Z",
+            "2025-01-01T00:00:256Z",
+            "2025-01-01T00:00:00.5.5Z",
+            "2025-01-01T00:00:00.xZ",
+            "2025-01-01-01T00:00:00Z",
+            "2025-01-01T00:00:00:00Z",
+            "2025-+1-01T00:00:00Z",
+            "2025-01-01T+1:00:00Z",
+            "2025-01-01T00:00:00+-1:00",
+        ] {
+            assert!(UnixTime::parse_rfc3339(s).is_err(), "{s}");
+        }
+        assert_eq!(
+            UnixTime::parse_rfc3339("2025-01-01T00:00:00.999Z"),
+            UnixTime::parse_rfc3339("2025-01-01T00:00:00Z")
+        );
+    }
+
+    /// Arithmetic on instants saturates instead of overflowing.
+    #[test]
+    fn arithmetic_saturates() {
+        let t = UnixTime(1_700_000_000);
+        assert_eq!(t.plus_days(u64::MAX), UnixTime(u64::MAX));
+        assert_eq!(t.plus_days(1), UnixTime(1_700_000_000 + DAY));
+        assert_eq!(t.plus_months(u32::MAX).to_rfc3339(), "9999-12-31T23:59:59Z");
+        assert_eq!(
+            t.plus_months(12 * 8000).to_rfc3339(),
+            "9999-12-31T23:59:59Z"
+        );
+        // u64::MAX seconds is 213,503,982,334,601 days and a bit.
+        assert_eq!(
+            UnixTime(0).days_until(UnixTime(u64::MAX)),
+            213_503_982_334_601
+        );
+        assert_eq!(
+            UnixTime(u64::MAX).days_until(UnixTime(0)),
+            -213_503_982_334_602
+        );
     }
 
     #[test]
