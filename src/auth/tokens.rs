@@ -178,7 +178,7 @@ pub fn parse_response(response: &HttpResponse, now: UnixTime) -> Result<TokenSet
     Ok(TokenSet {
         access_token: Zeroizing::new(raw.access_token),
         refresh_token: raw.refresh_token.map(Zeroizing::new),
-        expires_at: UnixTime(now.0 + expires_in),
+        expires_at: UnixTime(now.0.saturating_add(expires_in)),
         scopes: raw.scope.split_whitespace().map(str::to_string).collect(),
         id_claims: raw.id_token.as_deref().and_then(jwt_claims),
     })
@@ -394,6 +394,24 @@ mod tests {
         );
         cache.clear();
         assert_eq!(cache.access_token(Audience::Graph, now), None);
+    }
+
+    /// An `expires_in` near 2^64 (a number or a string) overflowed the
+    /// expiry (a panic with overflow checks, an expired token without).
+    #[test]
+    fn a_huge_expires_in_saturates() {
+        let now = UnixTime(1_700_000_000);
+        for expires_in in [
+            serde_json::json!(u64::MAX),
+            serde_json::json!("18446744073709551615"),
+        ] {
+            let set = parse_response(
+                &response(serde_json::json!({"access_token": "a", "expires_in": expires_in})),
+                now,
+            )
+            .unwrap();
+            assert_eq!(set.expires_at, UnixTime(u64::MAX));
+        }
     }
 
     #[test]
