@@ -513,3 +513,60 @@ fn high_tag_number_chunk_in_a_constructed_string() {
         assert_eq!(err.kind(), "corrupt", "{err}");
     }
 }
+
+/// Issue 11: the no-password and empty-password attempts each had a fresh
+/// iteration budget. Now one budget covers a file and every password tried
+/// on it, and a file may ask for at most 1,000,000 iterations per derivation
+/// and 4,000,000 in all.
+#[test]
+fn one_iteration_budget_per_file() {
+    use entra_wizard::core::inspect;
+    use entra_wizard::core::pfx::{IterationBudget, MAX_ITERATIONS, MAX_TOTAL_ITERATIONS};
+    assert_eq!(
+        (MAX_ITERATIONS, MAX_TOTAL_ITERATIONS),
+        (1_000_000, 4_000_000)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl_key_and_cert(d, &[]);
+    let export = |out: &str, pass: &str, iter: &str| {
+        run_ok(
+            "openssl",
+            &[
+                "pkcs12", "-export", "-inkey", "k.pem", "-in", "c.pem", "-passout", pass, "-iter",
+                iter, "-out", out,
+            ],
+            d,
+        );
+        std::fs::read(d.join(out)).unwrap()
+    };
+    // MAC, certificates and key: 3 × 1,000,000 iterations.
+    let million = export("million.p12", "pass:pw", "1000000");
+
+    let mut budget = IterationBudget::new();
+    let err = pfx::import_with_budget(&million, Some("wrong"), &mut budget).unwrap_err();
+    assert_eq!(err.kind(), "wrong_password");
+    assert_eq!(budget.spent(), 1_000_000, "the MAC alone");
+    pfx::import_with_budget(&million, Some("pw"), &mut budget).unwrap();
+    assert_eq!(budget.spent(), 4_000_000);
+    // The file's budget is spent: a third attempt is refused before any
+    // derivation runs.
+    let start = Instant::now();
+    let err = pfx::import_with_budget(&million, Some("pw"), &mut budget).unwrap_err();
+    assert_eq!(err.kind(), "too_many_iterations", "{err}");
+    assert!(start.elapsed().as_millis() < 200, "{:?}", start.elapsed());
+    assert_eq!(budget.spent(), 4_000_000);
+
+    // Opened with no password then the empty one, from one budget: no
+    // password fails at the MAC (1,000,000), the empty one opens (3,000,000).
+    let empty = export("empty.p12", "pass:", "1000000");
+    let (imported, password) = inspect::open_pfx(&empty, None).unwrap();
+    assert_eq!(password.as_deref(), Some(""));
+    imported.usable_for_entra().unwrap();
+
+    // Over 1,000,000 per derivation is refused at once.
+    let over = export("over.p12", "pass:", "1000001");
+    let err = inspect::open_pfx(&over, None).err().unwrap();
+    assert_eq!(err.kind(), "too_many_iterations", "{err}");
+}

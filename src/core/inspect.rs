@@ -3,7 +3,7 @@
 //! asking for one, the way Windows and OpenSSL users expect.
 
 use crate::core::certificate::{self, Certificate, CertificateError};
-use crate::core::pfx::{self, Imported, PfxError};
+use crate::core::pfx::{self, Imported, IterationBudget, PfxError};
 
 /// What a file turned out to hold.
 pub enum Opened {
@@ -68,16 +68,19 @@ pub fn open(data: &[u8], file_name: &str, password: Option<&str>) -> Result<Open
 /// Opens a PFX with `password`, or, when None, with no password and then the
 /// empty one; answers [`OpenError::NeedsPassword`] if neither opens it. Any
 /// other failure (a PEM, a truncated file…) is reported as itself. Returns
-/// the password that opened it.
+/// the password that opened it. The attempts share one iteration budget
+/// ([`pfx::MAX_TOTAL_ITERATIONS`] for the file).
 pub fn open_pfx(
     data: &[u8],
     password: Option<&str>,
 ) -> Result<(Imported, Option<String>), OpenError> {
+    let mut budget = IterationBudget::new();
     if let Some(pw) = password {
-        return Ok((pfx::import(data, Some(pw))?, Some(pw.to_string())));
+        let imported = pfx::import_with_budget(data, Some(pw), &mut budget)?;
+        return Ok((imported, Some(pw.to_string())));
     }
     for attempt in [None, Some("")] {
-        match pfx::import(data, attempt) {
+        match pfx::import_with_budget(data, attempt, &mut budget) {
             Ok(imported) => return Ok((imported, attempt.map(str::to_string))),
             Err(PfxError::WrongPassword) => continue,
             Err(e) => return Err(e.into()),

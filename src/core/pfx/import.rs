@@ -9,7 +9,7 @@ use pkcs12::pfx::Pfx;
 use zeroize::Zeroizing;
 
 use super::ber::{self, BerError};
-use super::pbe::{self, Budget, Password};
+use super::pbe::{self, IterationBudget, Password};
 use super::{PfxError, oids};
 use crate::core::certificate::{self, Certificate, KeyKind};
 use crate::core::key::RsaKey;
@@ -121,11 +121,22 @@ struct Found {
 
 /// Reads a PFX. `password`: `None` = no password (the PKCS#12 KDF over an
 /// empty string), `Some("")` = the empty password. Callers try `None`, then
-/// `Some("")`, before asking the admin.
+/// `Some("")`, before asking the admin — with [`import_with_budget`] and one
+/// budget for all the attempts.
 pub fn import(data: &[u8], password: Option<&str>) -> Result<Imported, PfxError> {
+    import_with_budget(data, password, &mut IterationBudget::new())
+}
+
+/// [`import`], spending the key-derivation iterations from `budget`: pass the
+/// same budget to every password tried on one file, so that the attempts
+/// together run at most [`super::MAX_TOTAL_ITERATIONS`].
+pub fn import_with_budget(
+    data: &[u8],
+    password: Option<&str>,
+    budget: &mut IterationBudget,
+) -> Result<Imported, PfxError> {
     let pfx = decode_pfx(data)?;
     let password = Password::new(password);
-    let mut budget = Budget::new();
 
     if pfx.auth_safe.content_type != oids::DATA {
         return Err(PfxError::unsupported(&pfx.auth_safe.content_type));
@@ -163,7 +174,7 @@ pub fn import(data: &[u8], password: Option<&str>) -> Result<Imported, PfxError>
                     .content
                     .decode_as::<OctetString>()
                     .map_err(PfxError::corrupt)?;
-                read_safe_contents(safe.as_bytes(), &password, &mut budget, &mut found, 0)?;
+                read_safe_contents(safe.as_bytes(), &password, budget, &mut found, 0)?;
             }
             oids::ENCRYPTED_DATA => {
                 let ed = ci
@@ -175,9 +186,9 @@ pub fn import(data: &[u8], password: Option<&str>) -> Result<Imported, PfxError>
                     continue;
                 };
                 note(&mut found.encryption, pbe::describe(&eci.content_enc_alg));
-                let plain = pbe::decrypt(&eci.content_enc_alg, &password, &ct, &mut budget)
+                let plain = pbe::decrypt(&eci.content_enc_alg, &password, &ct, budget)
                     .map_err(|e| after_mac(e, found.mac_verified))?;
-                read_safe_contents(&plain, &password, &mut budget, &mut found, 0).map_err(|e| {
+                read_safe_contents(&plain, &password, budget, &mut found, 0).map_err(|e| {
                     match e {
                         // Garbage that happened to have valid padding.
                         PfxError::Corrupt(_) if !found.mac_verified => PfxError::WrongPassword,
@@ -348,7 +359,7 @@ fn looks_like_pfx_prefix(data: &[u8]) -> bool {
 fn read_safe_contents(
     der_bytes: &[u8],
     password: &Password,
-    budget: &mut Budget,
+    budget: &mut IterationBudget,
     found: &mut Found,
     depth: u8,
 ) -> Result<(), PfxError> {

@@ -16,11 +16,16 @@ use zeroize::Zeroizing;
 use super::PfxError;
 use super::oids;
 
-/// Highest iteration count accepted in one KDF run.
-pub const MAX_ITERATIONS: u64 = 10_000_000;
-/// Highest iteration count accepted over a whole file, so that a file with
-/// many bags cannot freeze the page either.
-pub const MAX_TOTAL_ITERATIONS: u64 = 40_000_000;
+/// Highest iteration count accepted in one KDF run. Real PFX files use
+/// 2,000 to 600,000 (OpenSSL 3 writes 2,048, Windows 2,000 or 10,000,
+/// hardened exports 600,000).
+pub const MAX_ITERATIONS: u64 = 1_000_000;
+/// Highest iteration count accepted over a whole file — every bag and every
+/// password tried on it (no password, then the empty one) — so that a file
+/// with many bags cannot freeze the page either. A 600,000-iteration file
+/// (MAC, key and certificate bags) that opens with the empty password after
+/// no password failed at its MAC needs 2,400,000.
+pub const MAX_TOTAL_ITERATIONS: u64 = 4_000_000;
 
 /// The password as the two encodings PKCS#12 uses: BMPString with a
 /// terminating NUL for the PKCS#12 KDF, UTF-8 for PBES2.
@@ -55,17 +60,24 @@ impl Password {
     }
 }
 
-/// Counts the KDF iterations a file makes us run.
-pub(crate) struct Budget {
+/// Counts the KDF iterations a file makes us run: one budget per file,
+/// shared by every password tried on it ([`super::import_with_budget`]).
+#[derive(Debug, Default)]
+pub struct IterationBudget {
     spent: u64,
 }
 
-impl Budget {
+impl IterationBudget {
     pub fn new() -> Self {
-        Self { spent: 0 }
+        Self::default()
     }
 
-    pub fn spend(&mut self, iterations: i64) -> Result<i32, PfxError> {
+    /// Iterations run so far.
+    pub fn spent(&self) -> u64 {
+        self.spent
+    }
+
+    pub(crate) fn spend(&mut self, iterations: i64) -> Result<i32, PfxError> {
         if iterations < 1 {
             return Err(PfxError::corrupt(format!(
                 "iteration count {iterations} is not positive"
@@ -75,12 +87,12 @@ impl Budget {
         if it > MAX_ITERATIONS {
             return Err(PfxError::TooManyIterations { iterations: it });
         }
-        self.spent += it;
-        if self.spent > MAX_TOTAL_ITERATIONS {
+        if self.spent + it > MAX_TOTAL_ITERATIONS {
             return Err(PfxError::TooManyIterations {
-                iterations: self.spent,
+                iterations: self.spent + it,
             });
         }
+        self.spent += it;
         Ok(it as i32)
     }
 }
@@ -142,7 +154,7 @@ pub(crate) fn decrypt(
     alg: &AlgorithmIdentifierOwned,
     password: &Password,
     ciphertext: &[u8],
-    budget: &mut Budget,
+    budget: &mut IterationBudget,
 ) -> Result<Zeroizing<Vec<u8>>, PfxError> {
     if let Some(cipher) = Pkcs12Cipher::from_oid(&alg.oid) {
         let params: pkcs12::pbe_params::Pkcs12PbeParams = alg
@@ -196,7 +208,10 @@ pub(crate) fn decrypt(
 
 /// Checks a PBES2 algorithm before `pkcs5` runs it: PBKDF2 with a known PRF,
 /// an AES-CBC cipher, and a sane iteration count.
-fn check_pbes2(alg: &AlgorithmIdentifierOwned, budget: &mut Budget) -> Result<(), PfxError> {
+fn check_pbes2(
+    alg: &AlgorithmIdentifierOwned,
+    budget: &mut IterationBudget,
+) -> Result<(), PfxError> {
     let p: pkcs12::pbe_params::Pbes2Params = alg
         .parameters
         .as_ref()
@@ -394,22 +409,31 @@ mod tests {
 
     #[test]
     fn budget_refuses_absurd_iteration_counts() {
-        let mut b = Budget::new();
+        let mut b = IterationBudget::new();
         assert_eq!(b.spend(2048), Ok(2048));
         assert_eq!(
-            b.spend(10_000_001),
+            b.spend(1_000_001),
             Err(PfxError::TooManyIterations {
-                iterations: 10_000_001
+                iterations: 1_000_001
             })
         );
         assert!(b.spend(0).is_err());
+        assert!(b.spend(-1).is_err());
         for _ in 0..3 {
-            b.spend(10_000_000).unwrap();
+            b.spend(1_000_000).unwrap();
         }
+        assert_eq!(b.spent(), 3_002_048);
+        // A fourth million would take the file past 4,000,000; refused
+        // iterations are not counted, so the rest of the budget remains.
         assert_eq!(
-            b.spend(10_000_000).unwrap_err().kind(),
-            "too_many_iterations"
+            b.spend(1_000_000),
+            Err(PfxError::TooManyIterations {
+                iterations: 4_002_048
+            })
         );
+        assert_eq!(b.spend(997_952), Ok(997_952));
+        assert_eq!(b.spent(), MAX_TOTAL_ITERATIONS);
+        assert!(b.spend(1).is_err());
     }
 
     #[test]
@@ -417,12 +441,17 @@ mod tests {
         let pw = Password::new(Some("secret"));
         let (alg, ct) = encrypt_3des(&pw, &[1; 8], 2048, b"attack at dawn").unwrap();
         assert_eq!(describe(&alg), "pbeWithSHAAnd3-KeyTripleDES-CBC");
-        let pt = decrypt(&alg, &pw, &ct, &mut Budget::new()).unwrap();
+        let pt = decrypt(&alg, &pw, &ct, &mut IterationBudget::new()).unwrap();
         assert_eq!(&**pt, b"attack at dawn");
         // A wrong key almost always breaks the padding; try a few passwords
         // and require that none decrypts to the plaintext.
         for wrong in ["Secret", "secret ", "x"] {
-            let r = decrypt(&alg, &Password::new(Some(wrong)), &ct, &mut Budget::new());
+            let r = decrypt(
+                &alg,
+                &Password::new(Some(wrong)),
+                &ct,
+                &mut IterationBudget::new(),
+            );
             assert!(r.as_deref().map(|p| &**p) != Ok(b"attack at dawn".as_slice()));
         }
     }
@@ -432,7 +461,7 @@ mod tests {
         let pw = Password::new(Some("pässword"));
         let (alg, ct) = encrypt_pbes2(&pw, &[2; 16], &[3; 16], 2048, b"hello").unwrap();
         assert_eq!(describe(&alg), "PBES2 AES-256-CBC HMAC-SHA256");
-        let pt = decrypt(&alg, &pw, &ct, &mut Budget::new()).unwrap();
+        let pt = decrypt(&alg, &pw, &ct, &mut IterationBudget::new()).unwrap();
         assert_eq!(&**pt, b"hello");
     }
 
@@ -465,7 +494,7 @@ mod tests {
                     _ => "HMAC-SHA256",
                 };
                 assert_eq!(describe(&alg), format!("PBES2 {name} {prf_name}"));
-                let pt = decrypt(&alg, &pw, &ct, &mut Budget::new()).unwrap();
+                let pt = decrypt(&alg, &pw, &ct, &mut IterationBudget::new()).unwrap();
                 assert_eq!(&**pt, b"plaintext");
             }
         }
