@@ -3,6 +3,7 @@
 //! fresh machine needs nothing but Rust, and the package registries.
 
 mod bench;
+mod fuzz;
 mod process;
 mod serve;
 mod site;
@@ -18,6 +19,7 @@ fn main() -> ExitCode {
         Some("serve") => serve::run(&args[1..]),
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -38,6 +40,8 @@ cargo xtask serve [--dev] [--port N]   build the page and serve it on http://127
                                        next to the demo tenant (the emulator)
 cargo xtask test [--no-e2e]            install what is missing, then run every test
 cargo xtask bench [--runs N]           time generate/inspect in Chromium against OpenSSL, and the page size
+cargo xtask fuzz [--seconds N]         fuzz each parser of untrusted input for N s (default 60) with
+                 [--target NAME]       AFL++; prints executions, crashes and hangs; non-zero on a crash
 ";
 
 /// The workspace root (xtask lives one level below it).
