@@ -88,19 +88,46 @@ pub enum RecordError {
     Format { index: usize, format: u32 },
 }
 
-/// Details of the connection that the plan does not hold.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Details of the connection that the plan does not hold (kept with a
+/// saved apply until it finishes: no secret in it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RecordDetails {
     pub name: String,
     pub cloud: Cloud,
     pub tenant_id: String,
     pub auth: AuthMethod,
     pub profile: String,
+    #[serde(default)]
     pub subscription: Option<SubscriptionChoice>,
+    #[serde(default)]
     pub portal_address: Option<String>,
 }
 
 impl ConnectionRecord {
+    /// The one rule for which records are the same service account: the
+    /// same application (client) ID in the same tenant, compared without
+    /// regard to case or surrounding spaces. A newer record of the same
+    /// connection replaces the older one; the same application in another
+    /// tenant is another service account.
+    pub fn is(&self, tenant_id: &str, app_id: &str) -> bool {
+        same_id(&self.tenant_id, tenant_id) && same_id(&self.app_id, app_id)
+    }
+
+    pub fn same_connection(&self, other: &ConnectionRecord) -> bool {
+        self.is(&other.tenant_id, &other.app_id)
+    }
+
+    /// The record's ID in the page's address (`#/accounts/{id}`):
+    /// `{appId}@{tenant}`, lower case.
+    pub fn route_id(&self) -> String {
+        format!(
+            "{}@{}",
+            self.app_id.trim().to_ascii_lowercase(),
+            self.tenant_id.trim().to_ascii_lowercase()
+        )
+    }
+
     /// The record of a finished apply.
     pub fn from_progress(
         details: RecordDetails,
@@ -165,6 +192,46 @@ impl ConnectionRecord {
     }
 }
 
+fn same_id(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+/// Adds `record` to `records`, replacing the record of the same connection
+/// (see [`ConnectionRecord::is`]) in its place, or appending it.
+pub fn upsert(records: &mut Vec<ConnectionRecord>, record: ConnectionRecord) {
+    match records.iter().position(|r| r.same_connection(&record)) {
+        Some(i) => {
+            records[i] = record;
+            records.retain({
+                let mut seen = false;
+                let keep = records[i].clone();
+                move |r| {
+                    if r.same_connection(&keep) {
+                        let first = !seen;
+                        seen = true;
+                        first
+                    } else {
+                        true
+                    }
+                }
+            });
+        }
+        None => records.push(record),
+    }
+}
+
+/// Removes the record of this connection.
+pub fn forget(records: &mut Vec<ConnectionRecord>, tenant_id: &str, app_id: &str) {
+    records.retain(|r| !r.is(tenant_id, app_id));
+}
+
+/// The record whose [`ConnectionRecord::route_id`] is `id`.
+pub fn find<'r>(records: &'r [ConnectionRecord], id: &str) -> Option<&'r ConnectionRecord> {
+    records
+        .iter()
+        .find(|r| r.route_id().eq_ignore_ascii_case(id.trim()))
+}
+
 /// The "Service accounts" list as a JSON file.
 pub fn export(records: &[ConnectionRecord]) -> String {
     serde_json::to_string_pretty(records).expect("records serialise")
@@ -189,4 +256,67 @@ pub fn import(json: &str) -> Result<Vec<ConnectionRecord>, RecordError> {
         }
     }
     Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(tenant: &str, app: &str, name: &str) -> ConnectionRecord {
+        ConnectionRecord::local(
+            RecordDetails {
+                name: name.into(),
+                cloud: Cloud::Global,
+                tenant_id: tenant.into(),
+                auth: AuthMethod::ClientSecret {
+                    hint: "abc".into(),
+                    end: None,
+                },
+                profile: "azure-backup".into(),
+                subscription: None,
+                portal_address: None,
+            },
+            app,
+            UnixTime(1_790_000_000),
+        )
+    }
+
+    const T1: &str = "8f3a6c2e-4b1d-4e7a-9c5f-2d8b6a1e0c47";
+    const T2: &str = "11111111-2222-3333-4444-555555555555";
+    const A1: &str = "d8b0490d-823f-46df-8680-25017029384a";
+    const A2: &str = "0c74fb13-03e3-4fc8-9e1f-61862656ca5e";
+
+    #[test]
+    fn identity_is_tenant_and_application() {
+        let r = record(T1, A1, "one");
+        assert!(r.is(T1, A1));
+        assert!(r.is(&T1.to_uppercase(), &format!(" {} ", A1.to_uppercase())));
+        assert!(!r.is(T2, A1), "the same application in another tenant");
+        assert!(!r.is(T1, A2));
+        assert_eq!(r.route_id(), format!("{A1}@{T1}"));
+    }
+
+    #[test]
+    fn upsert_replaces_the_same_connection_only() {
+        let mut all = vec![record(T1, A1, "one"), record(T2, A1, "other tenant")];
+        upsert(&mut all, record(T1, A2, "two"));
+        assert_eq!(all.len(), 3);
+        upsert(&mut all, record(&T1.to_uppercase(), A1, "one again"));
+        let names: Vec<&str> = all.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["one again", "other tenant", "two"]);
+        // Duplicates from an older page collapse into the new record.
+        let mut dup = vec![record(T1, A1, "a"), record(T1, A1, "b")];
+        upsert(&mut dup, record(T1, A1, "c"));
+        assert_eq!(dup.len(), 1);
+        assert_eq!(dup[0].name, "c");
+
+        forget(&mut all, T2, A1);
+        let names: Vec<&str> = all.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["one again", "two"]);
+        assert_eq!(
+            find(&all, &format!("{A2}@{}", T1.to_uppercase())).map(|r| r.name.as_str()),
+            Some("two")
+        );
+        assert!(find(&all, "nothing").is_none());
+    }
 }

@@ -1,0 +1,261 @@
+//! The certificate a wizard registers: generated in the page (its key from a
+//! [`KeyGenerator`] — WebCrypto in the browser, `rsa` natively — and its
+//! password-protected PFX kept for the admin to download), or the leaf of a
+//! PFX/P12 the admin already has, checked the way Entra will use it (it
+//! opens, holds its private key, RSA, the key matches the certificate, not
+//! expired). The wizards (F1, F2, F5) and the coming renewal share this.
+
+use rand_core::CryptoRngCore;
+use zeroize::Zeroizing;
+
+use crate::core::certificate::CertificateRequest;
+use crate::core::generate::{DEFAULT_MONTHS, GenerateError, GenerateRequest, file_stem};
+use crate::core::inspect::{self, OpenError, Opened};
+use crate::core::keygen::{KeyGenerator, KeySize, KeygenError};
+use crate::core::pfx::{ExportMode, PfxError};
+use crate::core::time::UnixTime;
+use crate::plan::{Plan, Progress, Step};
+
+use super::InputError;
+use super::connection::AuthMethod;
+
+/// The key size of a certificate generated for a service.
+pub const KEY_SIZE: KeySize = KeySize::Rsa2048;
+/// Its lifetime in months (Entra's portal suggests at most 24).
+pub const LIFETIME_MONTHS: u32 = DEFAULT_MONTHS;
+/// How the wizards describe what "generate" makes.
+pub const GENERATED_SUMMARY: &str = "RSA 2048, 12 months";
+
+/// Where the certificate comes from. Holds passwords and the PFX's bytes:
+/// zeroized on drop.
+pub enum CertificateSource {
+    /// A new key and self-signed certificate made in the page.
+    Generate {
+        /// Common name; also the PFX's friendly name and file name.
+        common_name: String,
+        password: Zeroizing<String>,
+        confirmation: Zeroizing<String>,
+        key_size: KeySize,
+        validity_months: u32,
+    },
+    /// A PFX/P12 file the admin has, with its password (empty: try none and
+    /// the empty one).
+    Import {
+        file: Option<(String, Zeroizing<Vec<u8>>)>,
+        password: Zeroizing<String>,
+    },
+}
+
+impl CertificateSource {
+    /// A generated certificate with the wizards' key size and lifetime.
+    pub fn generate(common_name: &str, password: String, confirmation: String) -> Self {
+        CertificateSource::Generate {
+            common_name: common_name.trim().to_string(),
+            password: Zeroizing::new(password),
+            confirmation: Zeroizing::new(confirmation),
+            key_size: KEY_SIZE,
+            validity_months: LIFETIME_MONTHS,
+        }
+    }
+
+    pub fn import(file: Option<(String, Vec<u8>)>, password: String) -> Self {
+        CertificateSource::Import {
+            file: file.map(|(name, bytes)| (name, Zeroizing::new(bytes))),
+            password: Zeroizing::new(password),
+        }
+    }
+
+    /// Whether the key will be made here (then its PFX must be downloaded
+    /// before the certificate is registered).
+    pub fn is_generated(&self) -> bool {
+        matches!(self, CertificateSource::Generate { .. })
+    }
+}
+
+/// A certificate generated in the page: its PFX (password-protected), the
+/// only form its private key leaves the page in.
+#[derive(Clone)]
+pub struct GeneratedPfx {
+    /// The download's name, `{stem}.pfx`.
+    pub file_name: String,
+    pub thumbprint: String,
+    pub pfx: Zeroizing<Vec<u8>>,
+}
+
+/// What the wizard registers.
+pub struct ChosenCertificate {
+    /// The public certificate, DER.
+    pub der: Vec<u8>,
+    /// How the connection record describes it.
+    pub auth: AuthMethod,
+    /// Set when the key was generated here.
+    pub generated: Option<GeneratedPfx>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CertificateError {
+    #[error(transparent)]
+    Generate(#[from] GenerateError),
+    #[error(transparent)]
+    Keygen(#[from] KeygenError),
+    #[error("Choose the PFX or P12 file of the certificate.")]
+    NoFile,
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error(
+        "This file holds only a public certificate: choose the PFX/P12 with its private key, \
+         which the service needs."
+    )]
+    OnlyPublicCertificate,
+    #[error(transparent)]
+    Unusable(#[from] PfxError),
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("The plan's certificate is already registered: there is no certificate to replace.")]
+    NothingToReplace,
+}
+
+/// Makes or opens the certificate `source` describes, at `now`.
+pub async fn decide(
+    source: &CertificateSource,
+    keygen: &impl KeyGenerator,
+    now: UnixTime,
+    rng: &mut impl CryptoRngCore,
+) -> Result<ChosenCertificate, CertificateError> {
+    match source {
+        CertificateSource::Generate {
+            common_name,
+            password,
+            confirmation,
+            key_size,
+            validity_months,
+        } => {
+            let request = GenerateRequest {
+                subject: CertificateRequest::new(common_name.trim()),
+                validity_months: *validity_months,
+                key_size: *key_size,
+                format: ExportMode::Compatible,
+            };
+            // Everything that can be refused before spending time on a key.
+            request.check(password, confirmation)?;
+            let key = keygen.generate(request.key_size).await?;
+            let g = request.build(key, password, now, rng)?;
+            let generated = GeneratedPfx {
+                file_name: format!("{}.pfx", file_stem(common_name)),
+                thumbprint: g.info.sha1.clone(),
+                pfx: Zeroizing::new(g.pfx),
+            };
+            let auth = AuthMethod::certificate(&g.certificate)?;
+            Ok(ChosenCertificate {
+                der: g.certificate.into_der(),
+                auth,
+                generated: Some(generated),
+            })
+        }
+        CertificateSource::Import { file, password } => {
+            let (file_name, bytes) = file.as_ref().ok_or(CertificateError::NoFile)?;
+            let password = Some(password.as_str()).filter(|p| !p.is_empty());
+            let imported = match inspect::open(bytes, file_name, password)? {
+                Opened::Pfx { imported, .. } => imported,
+                Opened::Certificates(_) => return Err(CertificateError::OnlyPublicCertificate),
+            };
+            let (_key, leaf) = imported.usable_for_entra()?;
+            // RSA and not expired: what the plan's registration requires.
+            super::register_certificate(leaf, now)?;
+            let auth = AuthMethod::certificate(leaf)?;
+            Ok(ChosenCertificate {
+                der: leaf.der().to_vec(),
+                auth,
+                generated: None,
+            })
+        }
+    }
+}
+
+/// The index of `plan`'s certificate registration when it has not run yet
+/// in `progress` (then a key generated in a page that was since closed is
+/// not registered yet: see [`replace_pending`]).
+pub fn pending_registration(plan: &Plan, progress: &Progress) -> Option<usize> {
+    plan.steps.iter().enumerate().find_map(|(i, s)| {
+        (matches!(s, Step::RegisterCertificate { .. })
+            && !progress.steps.get(i).is_some_and(|r| r.is_done()))
+        .then_some(i)
+    })
+}
+
+/// Puts the certificate `der` in place of the one a saved plan was to
+/// register, when that step has not run yet: after a reload the key
+/// generated for the old one is gone with the page, so a resumed plan
+/// registers a new certificate instead of a key nobody holds. The plan's
+/// ID and its other steps stay, so the progress still belongs to it.
+pub fn replace_pending(
+    plan: &mut Plan,
+    progress: &Progress,
+    der: &[u8],
+    now: UnixTime,
+) -> Result<usize, CertificateError> {
+    let index = pending_registration(plan, progress).ok_or(CertificateError::NothingToReplace)?;
+    let cert = crate::core::certificate::Certificate::from_der(der)
+        .map_err(|e| InputError::Certificate(e.to_string()))?;
+    plan.steps[index] = super::register_certificate(&cert, now)?.0;
+    Ok(index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::certificate::{self, Certificate};
+    use crate::core::keygen::RsaKeyGenerator;
+    use crate::plan::Outcome;
+
+    const NOW: UnixTime = UnixTime(1_790_000_000);
+
+    fn cert(cn: &str) -> Certificate {
+        let key = RsaKeyGenerator.generate_blocking(KeySize::Rsa2048).unwrap();
+        certificate::self_signed(
+            &key,
+            &CertificateRequest::new(cn),
+            [7; 10],
+            UnixTime(NOW.0 - 60),
+            NOW.plus_days(30),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_pending_registration_takes_the_new_certificate() {
+        let old = cert("old");
+        let (register, _) = super::super::register_certificate(&old, NOW).unwrap();
+        let mut plan = Plan::new(
+            "p",
+            "t",
+            vec![Step::CreateServicePrincipal, register.clone()],
+        );
+        let mut progress = plan.start();
+        progress.steps[0].outcome = Some(Outcome::Changed);
+        assert_eq!(pending_registration(&plan, &progress), Some(1));
+
+        let new = cert("new");
+        assert_eq!(
+            replace_pending(&mut plan, &progress, new.der(), NOW).unwrap(),
+            1
+        );
+        assert_ne!(plan.steps[1], register);
+        assert_eq!(
+            plan.steps[1],
+            super::super::register_certificate(&new, NOW).unwrap().0
+        );
+        progress.check(&plan).unwrap();
+
+        // Once registered there is nothing to replace.
+        progress.steps[1].outcome = Some(Outcome::Changed);
+        assert_eq!(pending_registration(&plan, &progress), None);
+        assert!(matches!(
+            replace_pending(&mut plan, &progress, new.der(), NOW),
+            Err(CertificateError::NothingToReplace)
+        ));
+        // Nor in a plan that registers no certificate.
+        let roles = Plan::new("r", "t", vec![Step::CreateServicePrincipal]);
+        assert_eq!(pending_registration(&roles, &roles.start()), None);
+    }
+}
