@@ -12,9 +12,67 @@ use crate::api_error::{ApiError, Service, ServiceError};
 use crate::cloud::Endpoints;
 use crate::core::time::UnixTime;
 use crate::http::{
-    Backoff, HttpClient, HttpRequest, HttpResponse, Method, RetryNotice, RetryPolicy, Sleeper,
-    send_with_retry,
+    Backoff, HttpClient, HttpRequest, HttpResponse, Method, RequestPreview, RetryNotice,
+    RetryPolicy, Sleeper, send_with_retry,
 };
+
+/// One Graph or ARM call as data: the single description of a request that
+/// both sends it ([`ApiClient::call`]) and shows it in a review
+/// ([`ApiRequest::preview`]), so that the two cannot differ.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiRequest {
+    pub service: Service,
+    pub method: Method,
+    /// Relative to Graph's `/v1.0` or to the ARM base, with its query string
+    /// already encoded (or absolute, for a next-page link).
+    pub path: String,
+    pub body: Option<Value>,
+}
+
+impl ApiRequest {
+    pub fn graph(method: Method, path: impl Into<String>) -> Self {
+        ApiRequest {
+            service: Service::Graph,
+            method,
+            path: path.into(),
+            body: None,
+        }
+    }
+
+    pub fn arm(method: Method, path: impl Into<String>) -> Self {
+        ApiRequest {
+            service: Service::Arm,
+            method,
+            path: path.into(),
+            body: None,
+        }
+    }
+
+    pub fn with_body(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    pub fn url(&self, endpoints: &Endpoints) -> String {
+        match self.service {
+            Service::Arm => absolute(&endpoints.arm_base, &self.path),
+            Service::Graph | Service::Identity => absolute(&endpoints.graph_v1(), &self.path),
+        }
+    }
+
+    fn http(&self, endpoints: &Endpoints) -> HttpRequest {
+        let request = HttpRequest::new(self.method, self.url(endpoints));
+        match &self.body {
+            Some(b) => request.json(b.clone()),
+            None => request,
+        }
+    }
+
+    /// The request as the review shows it (redacted).
+    pub fn preview(&self, endpoints: &Endpoints) -> RequestPreview {
+        RequestPreview::sent(&self.http(endpoints))
+    }
+}
 
 pub struct ApiClient<'a, C: HttpClient, S: Sleeper> {
     http: &'a C,
@@ -29,7 +87,7 @@ pub struct ApiClient<'a, C: HttpClient, S: Sleeper> {
     replication_expected: Cell<bool>,
     retries: RefCell<Vec<RetryNotice>>,
     requests: Cell<u32>,
-    changes: RefCell<Vec<crate::plan::RequestPreview>>,
+    changes: RefCell<Vec<RequestPreview>>,
 }
 
 impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
@@ -85,7 +143,7 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
 
     /// The changing requests (not GET, not the token endpoint) sent since
     /// the last call, redacted, for the progress list's disclosure.
-    pub fn take_changes(&self) -> Vec<crate::plan::RequestPreview> {
+    pub fn take_changes(&self) -> Vec<RequestPreview> {
         core::mem::take(&mut *self.changes.borrow_mut())
     }
 
@@ -108,7 +166,7 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
         if service != Service::Identity && request.method != Method::Get {
             self.changes
                 .borrow_mut()
-                .push(crate::plan::RequestPreview::sent(&request));
+                .push(RequestPreview::sent(&request));
         }
         let counting = CountingClient {
             inner: self.http,
@@ -140,6 +198,23 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
         }
     }
 
+    /// Sends `request`; the answer of a success, else its error envelope.
+    pub async fn call(&self, request: &ApiRequest) -> Result<HttpResponse, ApiError> {
+        self.send(request.service, request.http(&self.endpoints))
+            .await
+    }
+
+    /// Sends `request` and decodes its JSON answer straight into `T` (one
+    /// pass over the bytes, no intermediate `Value`).
+    pub async fn fetch<T: DeserializeOwned>(
+        &self,
+        request: &ApiRequest,
+        what: &str,
+    ) -> Result<T, ApiError> {
+        let response = self.call(request).await?;
+        decode_bytes(request.service, what, &response.body)
+    }
+
     /// A Graph call; `path` is relative to `{graph}/v1.0` (or absolute, for
     /// `@odata.nextLink`). Returns the JSON body (`Null` for 204).
     pub async fn graph(
@@ -148,12 +223,7 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
         path: &str,
         body: Option<Value>,
     ) -> Result<Value, ApiError> {
-        let url = absolute(&self.endpoints.graph_v1(), path);
-        let mut request = HttpRequest::new(method, url);
-        if let Some(b) = body {
-            request = request.json(b);
-        }
-        Ok(self.send(Service::Graph, request).await?.json())
+        self.raw(ApiRequest::graph(method, path), body).await
     }
 
     /// An ARM call; `path` is relative to the ARM base and carries its
@@ -164,12 +234,12 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
         path: &str,
         body: Option<Value>,
     ) -> Result<Value, ApiError> {
-        let url = absolute(&self.endpoints.arm_base, path);
-        let mut request = HttpRequest::new(method, url);
-        if let Some(b) = body {
-            request = request.json(b);
-        }
-        Ok(self.send(Service::Arm, request).await?.json())
+        self.raw(ApiRequest::arm(method, path), body).await
+    }
+
+    async fn raw(&self, mut request: ApiRequest, body: Option<Value>) -> Result<Value, ApiError> {
+        request.body = body;
+        Ok(self.call(&request).await?.json())
     }
 
     /// A request to the token endpoint (no bearer token).
@@ -180,11 +250,52 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
 
 /// Decodes a JSON answer into `T`, naming what was expected on failure.
 pub fn decode<T: DeserializeOwned>(service: Service, what: &str, v: Value) -> Result<T, ApiError> {
-    serde_json::from_value(v).map_err(|e| ApiError::Unexpected {
+    serde_json::from_value(v).map_err(|e| unexpected(service, what, e))
+}
+
+/// Decodes a JSON answer's bytes into `T`, naming what was expected on failure.
+pub fn decode_bytes<T: DeserializeOwned>(
+    service: Service,
+    what: &str,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| unexpected(service, what, e))
+}
+
+fn unexpected(service: Service, what: &str, e: serde_json::Error) -> ApiError {
+    ApiError::Unexpected {
         service,
         what: what.to_string(),
         detail: e.to_string(),
-    })
+    }
+}
+
+/// One page of a Graph or ARM collection.
+#[derive(serde::Deserialize)]
+pub struct Page<T> {
+    #[serde(default = "Vec::new")]
+    pub value: Vec<T>,
+    /// Graph's `@odata.nextLink`, ARM's `nextLink`.
+    #[serde(default, rename = "@odata.nextLink", alias = "nextLink")]
+    pub next_link: Option<String>,
+}
+
+/// Every item of a collection, following its next-page links.
+pub async fn list_all<T: DeserializeOwned, C: HttpClient, S: Sleeper>(
+    api: &ApiClient<'_, C, S>,
+    first: ApiRequest,
+    what: &str,
+) -> Result<Vec<T>, ApiError> {
+    let mut out = Vec::new();
+    let mut request = first;
+    loop {
+        let page: Page<T> = api.fetch(&request, what).await?;
+        out.extend(page.value);
+        match page.next_link {
+            Some(next) => request.path = next,
+            None => return Ok(out),
+        }
+    }
 }
 
 fn absolute(base: &str, path: &str) -> String {

@@ -395,6 +395,171 @@ pub async fn send_with_retry<C: HttpClient, S: Sleeper>(
     }
 }
 
+/// A request as the review's disclosure shows it: what [`HttpRequest`]
+/// carries, with secrets and key bytes [`redact`]ed. Previews made before a
+/// plan runs may hold placeholders for what only the run knows (see
+/// [`preview_matches`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestPreview {
+    pub method: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+}
+
+impl RequestPreview {
+    /// A request as sent (JSON bodies redacted; forms are never shown).
+    pub fn sent(request: &HttpRequest) -> Self {
+        let body = match &request.body {
+            Some(Body::Json(v)) => Some(redact(v.clone())),
+            Some(Body::Form(_)) => Some(Value::String("(form, not shown)".into())),
+            None => None,
+        };
+        RequestPreview {
+            method: request.method.as_str().into(),
+            url: request.url.clone(),
+            body,
+        }
+    }
+}
+
+/// Property names whose values are secrets or key material.
+const SECRET_FIELDS: [&str; 8] = [
+    "secretText",
+    "client_secret",
+    "password",
+    "privateKey",
+    "refresh_token",
+    "code_verifier",
+    "client_assertion",
+    "access_token",
+];
+
+/// Replaces secret values anywhere in `v` with `"(redacted)"`; a `key`
+/// holding certificate bytes (long base64) is replaced too.
+pub fn redact(mut v: Value) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                for (k, val) in map.iter_mut() {
+                    let long_key = k == "key"
+                        && val
+                            .as_str()
+                            .is_some_and(|s| s.len() > 64 && !s.starts_with('('));
+                    if SECRET_FIELDS.contains(&k.as_str()) || long_key {
+                        *val = Value::String("(redacted)".into());
+                    } else {
+                        walk(val);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+    v
+}
+
+/// Whether `sent` is the request `preview` announced. A preview is exact
+/// except for its documented placeholders, which stand for what only the
+/// run knows:
+/// - in the URL, `{name}` (or its percent-encoded form `%7Bname%7D`) stands
+///   for one ID: a run of characters without `/`, `?`, `&`, `'` or `%27`;
+/// - in the body, the string `"{name}"` stands for any one JSON value, and
+///   an array element `"{...name}"` for any number of elements (the
+///   existing entries a whole-collection PATCH sends back).
+///
+/// Both sides are compared as [`redact`]ed.
+pub fn preview_matches(preview: &RequestPreview, sent: &RequestPreview) -> bool {
+    preview.method == sent.method
+        && url_matches(&preview.url, &sent.url)
+        && match (&preview.body, &sent.body) {
+            (None, None) => true,
+            (Some(p), Some(s)) => value_matches(&redact(p.clone()), &redact(s.clone())),
+            _ => false,
+        }
+}
+
+fn url_matches(pattern: &str, url: &str) -> bool {
+    // Split the pattern into literal runs and placeholders.
+    let mut rest = pattern;
+    let mut parts: Vec<(bool, &str)> = Vec::new();
+    while !rest.is_empty() {
+        let open = [rest.find('{'), rest.find("%7B")]
+            .into_iter()
+            .flatten()
+            .min();
+        let Some(start) = open else {
+            parts.push((false, rest));
+            break;
+        };
+        let encoded = rest[start..].starts_with("%7B");
+        let close = if encoded {
+            rest[start..].find("%7D").map(|i| start + i + 3)
+        } else {
+            rest[start..].find('}').map(|i| start + i + 1)
+        };
+        let Some(end) = close else {
+            parts.push((false, rest));
+            break;
+        };
+        if start > 0 {
+            parts.push((false, &rest[..start]));
+        }
+        parts.push((true, &rest[start..end]));
+        rest = &rest[end..];
+    }
+    fn go(parts: &[(bool, &str)], url: &str) -> bool {
+        match parts.split_first() {
+            None => url.is_empty(),
+            Some(((false, lit), tail)) => {
+                url.strip_prefix(lit).is_some_and(|after| go(tail, after))
+            }
+            Some(((true, _), tail)) => {
+                let id_end = url
+                    .find(['/', '?', '&', '\''])
+                    .unwrap_or(url.len())
+                    .min(url.find("%27").unwrap_or(url.len()));
+                (1..=id_end).any(|n| go(tail, &url[n..]))
+            }
+        }
+    }
+    go(&parts, url)
+}
+
+fn is_placeholder(s: &str) -> bool {
+    s.len() > 2 && s.starts_with('{') && s.ends_with('}')
+}
+
+fn value_matches(preview: &Value, sent: &Value) -> bool {
+    match (preview, sent) {
+        (Value::String(p), _) if is_placeholder(p) && !p.starts_with("{...") => true,
+        (Value::Object(p), Value::Object(s)) => {
+            p.len() == s.len()
+                && p.iter()
+                    .all(|(k, pv)| s.get(k).is_some_and(|sv| value_matches(pv, sv)))
+        }
+        (Value::Array(p), Value::Array(s)) => array_matches(p, s),
+        _ => preview == sent,
+    }
+}
+
+fn array_matches(p: &[Value], s: &[Value]) -> bool {
+    match p.split_first() {
+        None => s.is_empty(),
+        Some((Value::String(first), tail))
+            if first.starts_with("{...") && is_placeholder(first) =>
+        {
+            (0..=s.len()).any(|n| array_matches(tail, &s[n..]))
+        }
+        Some((first, tail)) => s
+            .split_first()
+            .is_some_and(|(x, rest)| value_matches(first, x) && array_matches(tail, rest)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -596,5 +761,59 @@ mod tests {
             String::from_utf8(b.to_bytes()).unwrap(),
             "scope=https%3A%2F%2Fgraph.microsoft.com%2F.default+offline_access&code=a%2Bb"
         );
+    }
+
+    #[test]
+    fn previews_redact_secrets_and_certificates() {
+        let v = redact(
+            json!({"keyCredentials": [{"key": "MII".repeat(100), "type": "AsymmetricX509Cert"}],
+            "passwordCredential": {"secretText": "abc"}, "scope": "User.Read"}),
+        );
+        assert_eq!(v["keyCredentials"][0]["key"], "(redacted)");
+        assert_eq!(v["passwordCredential"]["secretText"], "(redacted)");
+        assert_eq!(v["scope"], "User.Read");
+    }
+
+    #[test]
+    fn placeholders_stand_for_ids_and_existing_entries() {
+        let p = |url: &str, body: Option<Value>| RequestPreview {
+            method: "PATCH".into(),
+            url: url.into(),
+            body,
+        };
+        let sent = p(
+            "https://g/v1.0/applications/abc-1?$filter=appId%20eq%20%27x-2%27",
+            Some(
+                json!({"keyCredentials": [{"keyId": "k1"}, {"keyId": "k2"}, {"key": "new"}],
+                "id": "r1"}),
+            ),
+        );
+        let preview = p(
+            "https://g/v1.0/applications/{application-object-id}?$filter=appId%20eq%20%27%7Bapp-id%7D%27",
+            Some(
+                json!({"keyCredentials": ["{...existing keyCredentials}", {"key": "new"}],
+                "id": "{role id}"}),
+            ),
+        );
+        assert!(preview_matches(&preview, &sent));
+        // Literal parts, shapes and fields must be the same.
+        let mut other = preview.clone();
+        other.url = other.url.replace("%20eq%20", " eq ");
+        assert!(!preview_matches(&other, &sent));
+        let mut other = preview.clone();
+        other.body = Some(json!({"keyCredentials": ["{...existing}", {"key": "new"}]}));
+        assert!(!preview_matches(&other, &sent));
+        let mut other = preview.clone();
+        other.body = Some(json!({"keyCredentials": [{"key": "new"}], "id": "{role id}"}));
+        assert!(!preview_matches(&other, &sent));
+        let mut other = preview.clone();
+        other.method = "PUT".into();
+        assert!(!preview_matches(&other, &sent));
+        // A placeholder never swallows a path separator.
+        let nested = p("https://g/v1.0/applications/{id}", None);
+        assert!(!preview_matches(
+            &nested,
+            &p("https://g/v1.0/applications/a/b", None)
+        ));
     }
 }

@@ -12,6 +12,7 @@ use entra_wizard::arm::builtin;
 use entra_wizard::flows::new_app::{self, NewApplication};
 use entra_wizard::flows::roles;
 use entra_wizard::plan::execute::{ApplyError, StepError};
+use entra_wizard::plan::step::{AssignRole, FindApplication};
 use entra_wizard::plan::{self, Event, Finish, Outcome, RoleRef, Step, preflight};
 use entra_wizard::profiles;
 use flows_support::*;
@@ -144,7 +145,7 @@ async fn admin_assigns_the_missing_roles_once() {
 
     // Microsoft's "already exists" counts as done: the same assignment
     // under another name.
-    let step = Step::AssignRole {
+    let step = Step::AssignRole(AssignRole {
         subscription_id: PRODUCTION.into(),
         subscription_name: "Production".into(),
         role: RoleRef::BuiltIn {
@@ -152,7 +153,7 @@ async fn admin_assigns_the_missing_roles_once() {
             id: builtin::CONTRIBUTOR.into(),
         },
         assignment_name: entra_wizard::plan::new_guid(&mut rand_core::OsRng),
-    };
+    });
     let sp = report.service_principal_id.clone().unwrap();
     let direct = entra_wizard::arm::put_role_assignment(
         &api,
@@ -168,9 +169,9 @@ async fn admin_assigns_the_missing_roles_once() {
         "one",
         "one",
         vec![
-            Step::FindApplication {
+            Step::FindApplication(FindApplication {
                 app_id: MISSING_ROLES_APP.into(),
-            },
+            }),
             Step::CreateServicePrincipal,
             step,
         ],

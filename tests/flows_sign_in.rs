@@ -10,6 +10,7 @@ use entra_wizard::auth::tokens::{self, Audience, TokenCache, TokenError};
 use entra_wizard::auth::{SignInConfig, SignInError, begin};
 use entra_wizard::client::ApiClient;
 use entra_wizard::http::RetryPolicy;
+use entra_wizard::plan::step;
 use entra_wizard::{arm, graph};
 use flows_support::*;
 
@@ -196,16 +197,16 @@ async fn sign_in_with_pkce_then_graph_and_arm_tokens() {
         "t",
         vec![
             entra_wizard::plan::Step::CreateServicePrincipal,
-            entra_wizard::plan::Step::GrantAppRoles {
+            entra_wizard::plan::Step::GrantAppRoles(step::GrantAppRoles {
                 resource_app_id: GRAPH_APP_ID.into(),
                 resource_name: "Microsoft Graph".into(),
                 permissions: vec!["User.Read.All".into()],
-            },
-            entra_wizard::plan::Step::GrantDelegated {
+            }),
+            entra_wizard::plan::Step::GrantDelegated(step::GrantDelegated {
                 resource: entra_wizard::plan::GrantResource::ThisApplication,
                 scopes: vec!["access_as_user".into()],
-            },
-            entra_wizard::plan::Step::AssignRole {
+            }),
+            entra_wizard::plan::Step::AssignRole(step::AssignRole {
                 subscription_id: PRODUCTION.into(),
                 subscription_name: "Production".into(),
                 role: entra_wizard::plan::RoleRef::BuiltIn {
@@ -213,7 +214,7 @@ async fn sign_in_with_pkce_then_graph_and_arm_tokens() {
                     id: arm::builtin::CONTRIBUTOR.into(),
                 },
                 assignment_name: "n".into(),
-            },
+            }),
         ],
     );
     for (audience, scopes) in entra_wizard::plan::preflight::delegated_scopes(&plan) {

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::api_error::{ApiError, Service};
-use crate::client::{ApiClient, decode, odata_quote, query_encode};
+use crate::api_error::ApiError;
+use crate::client::{ApiClient, ApiRequest, Page, list_all};
 use crate::http::{HttpClient, Method, Sleeper};
 
 /// `api-version` of `Microsoft.Resources/subscriptions`.
@@ -139,74 +139,150 @@ fn auth_path(subscription_id: &str, rest: &str) -> String {
     format!("/subscriptions/{subscription_id}/providers/Microsoft.Authorization/{rest}")
 }
 
-fn with_api(path: &str, extra: &str) -> String {
-    format!("{path}?api-version={AUTHORIZATION_API}{extra}")
-}
+/// The requests behind the calls below, as data: a plan step previews
+/// exactly what it sends by building its request here.
+pub mod request {
+    use crate::client::{ApiRequest, odata_quote, query_encode};
+    use crate::http::Method::{Get, Put};
 
-fn values<T: serde::de::DeserializeOwned>(what: &str, v: &Value) -> Result<Vec<T>, ApiError> {
-    decode(Service::Arm, what, v["value"].clone())
+    use super::{AUTHORIZATION_API, Permission, auth_path};
+
+    fn authorization(subscription_id: &str, rest: &str, filter: Option<String>) -> String {
+        let filter = filter
+            .map(|f| format!("&$filter={}", query_encode(&f)))
+            .unwrap_or_default();
+        format!(
+            "{}?api-version={AUTHORIZATION_API}{filter}",
+            auth_path(subscription_id, rest)
+        )
+    }
+
+    // https://learn.microsoft.com/en-us/rest/api/authorization/role-definitions/list
+    pub fn find_role_definition_by_name(subscription_id: &str, role_name: &str) -> ApiRequest {
+        ApiRequest::arm(
+            Get,
+            authorization(
+                subscription_id,
+                "roleDefinitions",
+                Some(format!("roleName eq '{}'", odata_quote(role_name))),
+            ),
+        )
+    }
+
+    // https://learn.microsoft.com/en-us/rest/api/authorization/role-definitions/get
+    pub fn get_role_definition(subscription_id: &str, role_definition_id: &str) -> ApiRequest {
+        ApiRequest::arm(
+            Get,
+            authorization(
+                subscription_id,
+                &format!("roleDefinitions/{role_definition_id}"),
+                None,
+            ),
+        )
+    }
+
+    // https://learn.microsoft.com/en-us/rest/api/authorization/role-definitions/create-or-update
+    pub fn put_custom_role(
+        subscription_id: &str,
+        role_definition_id: &str,
+        role_name: &str,
+        description: &str,
+        permissions: &Permission,
+    ) -> ApiRequest {
+        ApiRequest::arm(
+            Put,
+            authorization(
+                subscription_id,
+                &format!("roleDefinitions/{role_definition_id}"),
+                None,
+            ),
+        )
+        .with_body(super::custom_role_body(
+            subscription_id,
+            role_name,
+            description,
+            permissions,
+        ))
+    }
+
+    // https://learn.microsoft.com/en-us/rest/api/authorization/role-assignments/create
+    pub fn put_role_assignment(
+        subscription_id: &str,
+        name: &str,
+        role_definition_id: &str,
+        principal_id: &str,
+    ) -> ApiRequest {
+        ApiRequest::arm(
+            Put,
+            authorization(subscription_id, &format!("roleAssignments/{name}"), None),
+        )
+        .with_body(super::role_assignment_body(
+            subscription_id,
+            role_definition_id,
+            principal_id,
+        ))
+    }
+
+    // https://learn.microsoft.com/en-us/rest/api/authorization/role-assignments/list-for-subscription
+    pub fn list_role_assignments_for(subscription_id: &str, principal_id: &str) -> ApiRequest {
+        ApiRequest::arm(
+            Get,
+            authorization(
+                subscription_id,
+                "roleAssignments",
+                Some(format!("principalId eq '{}'", odata_quote(principal_id))),
+            ),
+        )
+    }
+
+    // https://learn.microsoft.com/en-us/rest/api/authorization/permissions/list-for-resource-group
+    pub fn my_permissions(subscription_id: &str) -> ApiRequest {
+        ApiRequest::arm(Get, authorization(subscription_id, "permissions", None))
+    }
 }
 
 // https://learn.microsoft.com/en-us/rest/api/resources/subscriptions/list
 pub async fn list_subscriptions<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
 ) -> Result<Vec<Subscription>, ApiError> {
-    let mut out = Vec::new();
-    let mut next = Some(format!("/subscriptions?api-version={SUBSCRIPTIONS_API}"));
-    while let Some(path) = next {
-        let page = api.arm(Method::Get, &path, None).await?;
-        next = page["nextLink"].as_str().map(str::to_string);
-        out.extend(values::<Subscription>("subscriptions", &page)?);
-    }
-    Ok(out)
+    list_all(
+        api,
+        ApiRequest::arm(
+            Method::Get,
+            format!("/subscriptions?api-version={SUBSCRIPTIONS_API}"),
+        ),
+        "subscriptions",
+    )
+    .await
 }
 
-// https://learn.microsoft.com/en-us/rest/api/authorization/role-definitions/list
 pub async fn find_role_definition_by_name<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     subscription_id: &str,
     role_name: &str,
 ) -> Result<Option<RoleDefinition>, ApiError> {
-    let filter = format!(
-        "&$filter={}",
-        query_encode(&format!("roleName eq '{}'", odata_quote(role_name)))
-    );
-    let v = api
-        .arm(
-            Method::Get,
-            &with_api(&auth_path(subscription_id, "roleDefinitions"), &filter),
-            None,
+    let page: Page<RoleDefinition> = api
+        .fetch(
+            &request::find_role_definition_by_name(subscription_id, role_name),
+            "role definitions",
         )
         .await?;
-    Ok(values::<RoleDefinition>("role definitions", &v)?
-        .into_iter()
-        .next())
+    Ok(page.value.into_iter().next())
 }
 
-// https://learn.microsoft.com/en-us/rest/api/authorization/role-definitions/get
 pub async fn get_role_definition<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     subscription_id: &str,
     role_definition_id: &str,
 ) -> Result<RoleDefinition, ApiError> {
-    let v = api
-        .arm(
-            Method::Get,
-            &with_api(
-                &auth_path(
-                    subscription_id,
-                    &format!("roleDefinitions/{role_definition_id}"),
-                ),
-                "",
-            ),
-            None,
-        )
-        .await?;
-    decode(Service::Arm, "a role definition", v)
+    api.fetch(
+        &request::get_role_definition(subscription_id, role_definition_id),
+        "a role definition",
+    )
+    .await
 }
 
 /// Creates (or updates) a custom role assignable at the subscription.
-// https://learn.microsoft.com/en-us/rest/api/authorization/role-definitions/create-or-update
 pub async fn put_custom_role<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     subscription_id: &str,
@@ -215,25 +291,17 @@ pub async fn put_custom_role<C: HttpClient, S: Sleeper>(
     description: &str,
     permissions: &Permission,
 ) -> Result<RoleDefinition, ApiError> {
-    let v = api
-        .arm(
-            Method::Put,
-            &with_api(
-                &auth_path(
-                    subscription_id,
-                    &format!("roleDefinitions/{role_definition_id}"),
-                ),
-                "",
-            ),
-            Some(custom_role_body(
-                subscription_id,
-                role_name,
-                description,
-                permissions,
-            )),
-        )
-        .await?;
-    decode(Service::Arm, "the custom role", v)
+    api.fetch(
+        &request::put_custom_role(
+            subscription_id,
+            role_definition_id,
+            role_name,
+            description,
+            permissions,
+        ),
+        "the custom role",
+    )
+    .await
 }
 
 pub fn custom_role_body(
@@ -255,7 +323,6 @@ pub fn custom_role_body(
 
 /// Assigns a role to a service principal at subscription scope. `name` is a
 /// new GUID chosen by the caller (the same GUID on a retry).
-// https://learn.microsoft.com/en-us/rest/api/authorization/role-assignments/create
 pub async fn put_role_assignment<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     subscription_id: &str,
@@ -263,21 +330,11 @@ pub async fn put_role_assignment<C: HttpClient, S: Sleeper>(
     role_definition_id: &str,
     principal_id: &str,
 ) -> Result<RoleAssignment, ApiError> {
-    let v = api
-        .arm(
-            Method::Put,
-            &with_api(
-                &auth_path(subscription_id, &format!("roleAssignments/{name}")),
-                "",
-            ),
-            Some(role_assignment_body(
-                subscription_id,
-                role_definition_id,
-                principal_id,
-            )),
-        )
-        .await?;
-    decode(Service::Arm, "the role assignment", v)
+    api.fetch(
+        &request::put_role_assignment(subscription_id, name, role_definition_id, principal_id),
+        "the role assignment",
+    )
+    .await
 }
 
 pub fn role_assignment_body(
@@ -294,43 +351,28 @@ pub fn role_assignment_body(
     })
 }
 
-// https://learn.microsoft.com/en-us/rest/api/authorization/role-assignments/list-for-subscription
 pub async fn list_role_assignments_for<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     subscription_id: &str,
     principal_id: &str,
 ) -> Result<Vec<RoleAssignment>, ApiError> {
-    let filter = format!(
-        "&$filter={}",
-        query_encode(&format!("principalId eq '{}'", odata_quote(principal_id)))
-    );
-    let mut out = Vec::new();
-    let mut next = Some(with_api(
-        &auth_path(subscription_id, "roleAssignments"),
-        &filter,
-    ));
-    while let Some(path) = next {
-        let page = api.arm(Method::Get, &path, None).await?;
-        next = page["nextLink"].as_str().map(str::to_string);
-        out.extend(values::<RoleAssignment>("role assignments", &page)?);
-    }
-    Ok(out)
+    list_all(
+        api,
+        request::list_role_assignments_for(subscription_id, principal_id),
+        "role assignments",
+    )
+    .await
 }
 
 /// What the signed-in caller may do on the subscription.
-// https://learn.microsoft.com/en-us/rest/api/authorization/permissions/list-for-resource-group
 pub async fn my_permissions<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     subscription_id: &str,
 ) -> Result<Vec<Permission>, ApiError> {
-    let v = api
-        .arm(
-            Method::Get,
-            &with_api(&auth_path(subscription_id, "permissions"), ""),
-            None,
-        )
+    let page: Page<Permission> = api
+        .fetch(&request::my_permissions(subscription_id), "permissions")
         .await?;
-    values("permissions", &v)
+    Ok(page.value)
 }
 
 /// Whether `permissions` allow `action`: some block's actions match it

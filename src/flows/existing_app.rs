@@ -12,6 +12,7 @@ use crate::core::inspect::{self, OpenError};
 use crate::core::pfx::PfxError;
 use crate::core::time::UnixTime;
 use crate::core::validate::{self, SecretWarning};
+use crate::plan::step::{AddRequiredPermissions, FindApplication};
 use crate::plan::{Plan, Step, new_guid};
 use crate::profiles::Profile;
 
@@ -182,13 +183,13 @@ pub fn plan(
     now: UnixTime,
     rng: &mut impl rand_core::RngCore,
 ) -> Result<Plan, InputError> {
-    let mut steps = vec![Step::FindApplication {
+    let mut steps = vec![Step::FindApplication(FindApplication {
         app_id: check.app_id.clone(),
-    }];
+    })];
     if !profile.resources.is_empty() {
-        steps.push(Step::AddRequiredPermissions {
+        steps.push(Step::AddRequiredPermissions(AddRequiredPermissions {
             permissions: profile.resources.clone(),
-        });
+        }));
     }
     steps.push(Step::CreateServicePrincipal);
     if let CheckedAuth::Certificate {

@@ -24,14 +24,11 @@
 //!    after a reload, deserialise both and call `apply` again.
 //! 7. Save [`ConnectionRecord::from_progress`] under "Service accounts".
 
-pub mod certificate;
 pub mod connection;
 pub mod existing_app;
 pub mod new_app;
 pub mod restore_portal;
-pub mod review;
 pub mod roles;
-pub mod route;
 
 use base64ct::{Base64, Encoding};
 use serde::{Deserialize, Serialize};
@@ -39,6 +36,9 @@ use serde::{Deserialize, Serialize};
 use crate::arm::builtin;
 use crate::core::certificate::{Certificate, CertificateInfo, KeyKind};
 use crate::core::time::UnixTime;
+use crate::plan::step::{
+    AssignRole, EnsureCustomRole, GrantAppRoles, GrantDelegated, RegisterCertificate,
+};
 use crate::plan::{RoleRef, Step, new_guid};
 use crate::profiles::Profile;
 
@@ -100,12 +100,12 @@ pub(crate) fn register_certificate(
         return Err(InputError::CertificateExpired(info.not_after));
     }
     Ok((
-        Step::RegisterCertificate {
+        Step::RegisterCertificate(RegisterCertificate {
             certificate: Base64::encode_string(cert.der()),
             thumbprint: info.sha1.clone(),
             subject: info.subject.clone(),
             not_after: info.not_after,
-        },
+        }),
         info,
     ))
 }
@@ -115,20 +115,20 @@ pub(crate) fn grant_steps(profile: &Profile) -> Vec<Step> {
     let mut out = Vec::new();
     for r in &profile.resources {
         if !r.application_permissions.is_empty() {
-            out.push(Step::GrantAppRoles {
+            out.push(Step::GrantAppRoles(GrantAppRoles {
                 resource_app_id: r.resource_app_id.clone(),
                 resource_name: r.display_name.clone(),
                 permissions: r.application_permissions.clone(),
-            });
+            }));
         }
         if !r.delegated_permissions.is_empty() {
-            out.push(Step::GrantDelegated {
+            out.push(Step::GrantDelegated(GrantDelegated {
                 resource: crate::plan::GrantResource::Api {
                     app_id: r.resource_app_id.clone(),
                     display_name: r.display_name.clone(),
                 },
                 scopes: r.delegated_permissions.clone(),
-            });
+            }));
         }
     }
     out
@@ -149,26 +149,26 @@ pub(crate) fn azure_role_steps(
     })?;
     let mut out = Vec::new();
     if let Some(custom) = &profile.custom_role {
-        out.push(Step::EnsureCustomRole {
+        out.push(Step::EnsureCustomRole(EnsureCustomRole {
             subscription_id: sub.subscription_id.clone(),
             subscription_name: sub.display_name.clone(),
             role: custom.clone(),
             role_definition_id: new_guid(rng),
-        });
-        out.push(Step::AssignRole {
+        }));
+        out.push(Step::AssignRole(AssignRole {
             subscription_id: sub.subscription_id.clone(),
             subscription_name: sub.display_name.clone(),
             role: RoleRef::Custom {
                 name: custom.role_name.clone(),
             },
             assignment_name: new_guid(rng),
-        });
+        }));
     }
     for name in &profile.azure_roles {
         let id = builtin::id_of(name).ok_or_else(|| {
             InputError::Profile(format!("'{name}' is not an Azure role this page knows"))
         })?;
-        out.push(Step::AssignRole {
+        out.push(Step::AssignRole(AssignRole {
             subscription_id: sub.subscription_id.clone(),
             subscription_name: sub.display_name.clone(),
             role: RoleRef::BuiltIn {
@@ -176,7 +176,7 @@ pub(crate) fn azure_role_steps(
                 id: id.to_string(),
             },
             assignment_name: new_guid(rng),
-        });
+        }));
     }
     Ok(out)
 }
@@ -214,6 +214,7 @@ mod tests {
     use crate::core::time::DAY;
     use crate::flows::new_app::{self, NewApplication};
     use crate::plan::GrantResource;
+    use crate::plan::step::CreateApplication;
     use crate::profiles;
 
     const NOW: UnixTime = UnixTime(1_790_000_000);
@@ -255,14 +256,14 @@ mod tests {
             .steps
             .iter()
             .map(|s| match s {
-                Step::CreateApplication { .. } => "app",
+                Step::CreateApplication(_) => "app",
                 Step::CreateServicePrincipal => "sp",
-                Step::RegisterCertificate { .. } => "cert",
-                Step::EnsureCustomRole { .. } => "custom role",
-                Step::AssignRole {
+                Step::RegisterCertificate(_) => "cert",
+                Step::EnsureCustomRole(_) => "custom role",
+                Step::AssignRole(AssignRole {
                     role: RoleRef::Custom { .. },
                     ..
-                } => "assign custom",
+                }) => "assign custom",
                 _ => "other",
             })
             .collect();
@@ -274,11 +275,11 @@ mod tests {
         portal.subscription = None;
         let plan = new_app::plan(&portal, NOW, rng).unwrap();
         match &plan.steps[0] {
-            Step::CreateApplication {
+            Step::CreateApplication(CreateApplication {
                 spa_redirect_uris,
                 web_redirect_uris,
                 ..
-            } => {
+            }) => {
                 assert_eq!(spa_redirect_uris, &["https://portal.contoso.com:4443"]);
                 assert!(web_redirect_uris.is_empty());
             }
@@ -287,10 +288,10 @@ mod tests {
         assert!(
             plan.steps
                 .iter()
-                .any(|s| matches!(s, Step::ExposeApi { scope, .. } if scope == "access_as_user"))
+                .any(|s| matches!(s, Step::ExposeApi(e) if e.scope == "access_as_user"))
         );
         assert!(plan.steps.iter().any(|s| matches!(s,
-            Step::GrantDelegated { resource: GrantResource::ThisApplication, scopes } if scopes == &["access_as_user"])));
+            Step::GrantDelegated(GrantDelegated { resource: GrantResource::ThisApplication, scopes }) if scopes == &["access_as_user"])));
 
         // Two plans never share IDs.
         let again = new_app::plan(&input("m365-archiver", der), NOW, rng).unwrap();

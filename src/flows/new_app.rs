@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::certificate::Certificate;
 use crate::core::time::UnixTime;
+use crate::plan::step::{CreateApplication, ExposeApi, GrantDelegated};
 use crate::plan::{GrantResource, Plan, Step, new_guid};
 use crate::profiles::Profile;
 
@@ -53,27 +54,27 @@ pub fn plan(
         None => (vec![], vec![]),
     };
     let mut steps = vec![
-        Step::CreateApplication {
+        Step::CreateApplication(CreateApplication {
             display_name: name.clone(),
             description: input.description.clone(),
             permissions: input.profile.resources.clone(),
             spa_redirect_uris: spa,
             web_redirect_uris: web,
-        },
+        }),
         Step::CreateServicePrincipal,
         register,
     ];
     steps.extend(grant_steps(&input.profile));
     if let Some(scope) = &input.profile.expose_scope {
-        steps.push(Step::ExposeApi {
+        steps.push(Step::ExposeApi(ExposeApi {
             scope: scope.clone(),
             scope_id: new_guid(rng),
             display_name: format!("Access {name}"),
-        });
-        steps.push(Step::GrantDelegated {
+        }));
+        steps.push(Step::GrantDelegated(GrantDelegated {
             resource: GrantResource::ThisApplication,
             scopes: vec![scope.clone()],
-        });
+        }));
     }
     steps.extend(azure_role_steps(
         &input.profile,

@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 use crate::core::certificate::Certificate;
 use crate::core::time::UnixTime;
 use crate::core::validate;
+use crate::plan::step::{
+    AddRequiredPermissions, AddSpaRedirectUri, CreateApplication, ExposeApi, FindApplication,
+    GrantDelegated,
+};
 use crate::plan::{GrantResource, Plan, Step, new_guid};
 use crate::profiles::{self, Profile};
 
@@ -69,13 +73,13 @@ pub fn plan(
         PortalApplication::New { display_name } => {
             let name = check_name(display_name)?;
             (
-                vec![Step::CreateApplication {
+                vec![Step::CreateApplication(CreateApplication {
                     display_name: name.clone(),
                     description: Some("Restore Portal".into()),
                     permissions: profile.resources.clone(),
                     spa_redirect_uris: vec![redirect.clone()],
                     web_redirect_uris: vec![],
-                }],
+                })],
                 format!("Register the Restore Portal application '{name}'"),
             )
         }
@@ -84,15 +88,15 @@ pub fn plan(
                 .map_err(|e| InputError::ApplicationId(e.to_string()))?;
             (
                 vec![
-                    Step::FindApplication {
+                    Step::FindApplication(FindApplication {
                         app_id: app_id.clone(),
-                    },
-                    Step::AddRequiredPermissions {
+                    }),
+                    Step::AddRequiredPermissions(AddRequiredPermissions {
                         permissions: profile.resources.clone(),
-                    },
-                    Step::AddSpaRedirectUri {
+                    }),
+                    Step::AddSpaRedirectUri(AddSpaRedirectUri {
                         uri: redirect.clone(),
-                    },
+                    }),
                 ],
                 format!("Configure application {app_id} for the Restore Portal"),
             )
@@ -100,15 +104,15 @@ pub fn plan(
     };
     steps.push(Step::CreateServicePrincipal);
     steps.push(register);
-    steps.push(Step::ExposeApi {
+    steps.push(Step::ExposeApi(ExposeApi {
         scope: scope.clone(),
         scope_id: new_guid(rng),
         display_name: "Access the Restore Portal".into(),
-    });
+    }));
     steps.extend(grant_steps(&profile));
-    steps.push(Step::GrantDelegated {
+    steps.push(Step::GrantDelegated(GrantDelegated {
         resource: GrantResource::ThisApplication,
         scopes: vec![scope],
-    });
+    }));
     Ok((Plan::new(new_guid(rng), title, steps), redirect))
 }

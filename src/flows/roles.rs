@@ -14,6 +14,7 @@ use crate::graph;
 use crate::http::{HttpClient, Sleeper};
 use crate::plan::execute::StepError;
 use crate::plan::preflight::{self, Missing};
+use crate::plan::step::{AssignRole, EnsureCustomRole, FindApplication};
 use crate::plan::{Plan, RoleRef, Step, new_guid};
 use crate::profiles::Profile;
 
@@ -115,24 +116,24 @@ pub async fn check<C: HttpClient, S: Sleeper>(
         admin_missing: Vec::new(),
     };
     if !report.complete() {
-        let mut needs = vec![Step::AssignRole {
+        let mut needs = vec![Step::AssignRole(AssignRole {
             subscription_id: sub.clone(),
             subscription_name: subscription.display_name.clone(),
             role: report.missing_roles()[0].role.clone(),
             assignment_name: String::new(),
-        }];
+        })];
         if let Some(custom) = &profile.custom_role
             && report
                 .roles
                 .iter()
                 .any(|r| matches!(r.role, RoleRef::Custom { .. }) && r.role_definition_id.is_none())
         {
-            needs.push(Step::EnsureCustomRole {
+            needs.push(Step::EnsureCustomRole(EnsureCustomRole {
                 subscription_id: sub.clone(),
                 subscription_name: subscription.display_name.clone(),
                 role: custom.clone(),
                 role_definition_id: String::new(),
-            });
+            }));
         }
         let reqs = preflight::requirements(&Plan::new("check", "check", needs));
         let rights = preflight::fetch_rights(api, &reqs).await?;
@@ -153,9 +154,9 @@ pub fn plan(
     let app_id = crate::core::validate::application_id(app_id)
         .map_err(|e| InputError::ApplicationId(e.to_string()))?;
     let mut steps = vec![
-        Step::FindApplication {
+        Step::FindApplication(FindApplication {
             app_id: app_id.clone(),
-        },
+        }),
         Step::CreateServicePrincipal,
     ];
     steps.extend(azure_role_steps(profile, Some(subscription), rng)?);

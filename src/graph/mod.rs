@@ -8,9 +8,9 @@ pub mod model;
 use serde_json::{Value, json};
 
 use crate::api_error::{ApiError, Service};
-use crate::client::{ApiClient, decode, odata_quote, query_encode};
+use crate::client::{ApiClient, ApiRequest, list_all};
 use crate::core::key_credential::KeyCredential;
-use crate::http::{HttpClient, Method, Sleeper};
+use crate::http::{HttpClient, Sleeper};
 
 pub use model::*;
 
@@ -19,90 +19,194 @@ pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 /// appId of Windows Azure Service Management API (ARM delegated access).
 pub const ARM_APP_ID: &str = "797f4846-ba00-4fd7-ba43-dac1f8f63013";
 
-fn list<T: serde::de::DeserializeOwned>(what: &str, v: Value) -> Result<Vec<T>, ApiError> {
-    decode(Service::Graph, what, v["value"].clone())
-}
+/// The requests behind the calls below, as data: a plan step previews
+/// exactly what it sends by building its request here.
+pub mod request {
+    use serde_json::{Value, json};
 
-/// Follows `@odata.nextLink` until the collection ends.
-async fn list_all<T: serde::de::DeserializeOwned, C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    what: &str,
-    first: &str,
-) -> Result<Vec<T>, ApiError> {
-    let mut out = Vec::new();
-    let mut next = Some(first.to_string());
-    while let Some(path) = next {
-        let page = api.graph(Method::Get, &path, None).await?;
-        next = page["@odata.nextLink"].as_str().map(str::to_string);
-        out.extend(list::<T>(what, page)?);
+    use crate::client::{ApiRequest, odata_quote, query_encode};
+    use crate::http::Method::{self, Get, Patch, Post};
+
+    fn filtered(collection: &str, expr: &str) -> ApiRequest {
+        ApiRequest::graph(Get, format!("/{collection}?$filter={}", query_encode(expr)))
     }
-    Ok(out)
+
+    fn with(method: Method, path: String, body: Value) -> ApiRequest {
+        ApiRequest::graph(method, path).with_body(body)
+    }
+
+    // https://learn.microsoft.com/en-us/graph/api/application-get
+    pub fn get_application(object_id: &str) -> ApiRequest {
+        ApiRequest::graph(Get, format!("/applications/{object_id}"))
+    }
+
+    // https://learn.microsoft.com/en-us/graph/api/application-list (filter by appId)
+    pub fn find_application_by_app_id(app_id: &str) -> ApiRequest {
+        filtered(
+            "applications",
+            &format!("appId eq '{}'", odata_quote(app_id)),
+        )
+    }
+
+    // https://learn.microsoft.com/en-us/graph/api/application-list (filter by displayName)
+    pub fn find_applications_by_name(display_name: &str) -> ApiRequest {
+        filtered(
+            "applications",
+            &format!("displayName eq '{}'", odata_quote(display_name)),
+        )
+    }
+
+    // https://learn.microsoft.com/en-us/graph/api/application-post-applications
+    pub fn create_application(body: Value) -> ApiRequest {
+        with(Post, "/applications".into(), body)
+    }
+
+    // https://learn.microsoft.com/en-us/graph/api/application-update
+    pub fn update_application(object_id: &str, patch: Value) -> ApiRequest {
+        with(Patch, format!("/applications/{object_id}"), patch)
+    }
+
+    // https://learn.microsoft.com/en-us/graph/api/application-update (keyCredentials: read with $select first)
+    pub fn get_key_credentials(object_id: &str) -> ApiRequest {
+        ApiRequest::graph(
+            Get,
+            format!("/applications/{object_id}?$select=keyCredentials"),
+        )
+    }
+
+    // https://learn.microsoft.com/en-us/graph/api/serviceprincipal-post-serviceprincipals
+    pub fn create_service_principal(app_id: &str) -> ApiRequest {
+        with(
+            Post,
+            "/servicePrincipals".into(),
+            json!({ "appId": app_id }),
+        )
+    }
+
+    // https://learn.microsoft.com/en-us/graph/api/serviceprincipal-list (filter by appId)
+    pub fn find_service_principal(app_id: &str) -> ApiRequest {
+        filtered(
+            "servicePrincipals",
+            &format!("appId eq '{}'", odata_quote(app_id)),
+        )
+    }
+
+    // https://learn.microsoft.com/en-us/graph/api/serviceprincipal-list-approleassignments
+    pub fn list_app_role_assignments(principal_sp_id: &str) -> ApiRequest {
+        ApiRequest::graph(
+            Get,
+            format!("/servicePrincipals/{principal_sp_id}/appRoleAssignments"),
+        )
+    }
+
+    // https://learn.microsoft.com/en-us/graph/api/serviceprincipal-post-approleassignedto
+    pub fn grant_app_role(
+        resource_sp_id: &str,
+        principal_sp_id: &str,
+        app_role_id: &str,
+    ) -> ApiRequest {
+        with(
+            Post,
+            format!("/servicePrincipals/{resource_sp_id}/appRoleAssignedTo"),
+            json!({
+                "principalId": principal_sp_id,
+                "resourceId": resource_sp_id,
+                "appRoleId": app_role_id,
+            }),
+        )
+    }
+
+    // https://learn.microsoft.com/en-us/graph/api/oauth2permissiongrant-list
+    pub fn find_admin_grants(client_sp_id: &str, resource_sp_id: &str) -> ApiRequest {
+        filtered(
+            "oauth2PermissionGrants",
+            &format!(
+                "clientId eq '{}' and resourceId eq '{}' and consentType eq 'AllPrincipals'",
+                odata_quote(client_sp_id),
+                odata_quote(resource_sp_id)
+            ),
+        )
+    }
+
+    // https://learn.microsoft.com/en-us/graph/api/oauth2permissiongrant-post
+    pub fn create_admin_grant(client_sp_id: &str, resource_sp_id: &str, scope: &str) -> ApiRequest {
+        with(
+            Post,
+            "/oauth2PermissionGrants".into(),
+            json!({
+                "clientId": client_sp_id,
+                "consentType": "AllPrincipals",
+                "resourceId": resource_sp_id,
+                "scope": scope,
+            }),
+        )
+    }
+
+    // https://learn.microsoft.com/en-us/graph/api/oauth2permissiongrant-update
+    pub fn update_grant_scope(grant_id: &str, scope: &str) -> ApiRequest {
+        with(
+            Patch,
+            format!("/oauth2PermissionGrants/{grant_id}"),
+            json!({ "scope": scope }),
+        )
+    }
 }
 
-fn filter(expr: &str) -> String {
-    format!("$filter={}", query_encode(expr))
+/// Sends a request whose answer the caller does not need (a 204).
+async fn send<C: HttpClient, S: Sleeper>(
+    api: &ApiClient<'_, C, S>,
+    request: ApiRequest,
+) -> Result<(), ApiError> {
+    api.call(&request).await.map(|_| ())
 }
 
-// https://learn.microsoft.com/en-us/graph/api/application-get
 pub async fn get_application<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     object_id: &str,
 ) -> Result<Application, ApiError> {
-    let v = api
-        .graph(Method::Get, &format!("/applications/{object_id}"), None)
-        .await?;
-    decode(Service::Graph, "an application", v)
+    api.fetch(&request::get_application(object_id), "an application")
+        .await
 }
 
-// https://learn.microsoft.com/en-us/graph/api/application-list (filter by appId)
 pub async fn find_application_by_app_id<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     app_id: &str,
 ) -> Result<Option<Application>, ApiError> {
-    let path = format!(
-        "/applications?{}",
-        filter(&format!("appId eq '{}'", odata_quote(app_id)))
-    );
-    let v = api.graph(Method::Get, &path, None).await?;
-    Ok(list::<Application>("applications", v)?.into_iter().next())
+    let page: crate::client::Page<Application> = api
+        .fetch(&request::find_application_by_app_id(app_id), "applications")
+        .await?;
+    Ok(page.value.into_iter().next())
 }
 
-// https://learn.microsoft.com/en-us/graph/api/application-list (filter by displayName)
 pub async fn find_applications_by_name<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     display_name: &str,
 ) -> Result<Vec<Application>, ApiError> {
-    let path = format!(
-        "/applications?{}",
-        filter(&format!("displayName eq '{}'", odata_quote(display_name)))
-    );
-    list_all(api, "applications", &path).await
+    list_all(
+        api,
+        request::find_applications_by_name(display_name),
+        "applications",
+    )
+    .await
 }
 
-// https://learn.microsoft.com/en-us/graph/api/application-post-applications
 pub async fn create_application<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     body: &Value,
 ) -> Result<Application, ApiError> {
-    let v = api
-        .graph(Method::Post, "/applications", Some(body.clone()))
-        .await?;
-    decode(Service::Graph, "the new application", v)
+    api.fetch(
+        &request::create_application(body.clone()),
+        "the new application",
+    )
+    .await
 }
 
-// https://learn.microsoft.com/en-us/graph/api/application-update
 pub async fn update_application<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     object_id: &str,
     patch: &Value,
 ) -> Result<(), ApiError> {
-    api.graph(
-        Method::Patch,
-        &format!("/applications/{object_id}"),
-        Some(patch.clone()),
-    )
-    .await
-    .map(|_| ())
+    send(api, request::update_application(object_id, patch.clone())).await
 }
 
 // https://learn.microsoft.com/en-us/graph/api/application-delete
@@ -110,34 +214,38 @@ pub async fn delete_application<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     object_id: &str,
 ) -> Result<(), ApiError> {
-    api.graph(Method::Delete, &format!("/applications/{object_id}"), None)
-        .await
-        .map(|_| ())
+    send(
+        api,
+        ApiRequest::graph(
+            crate::http::Method::Delete,
+            format!("/applications/{object_id}"),
+        ),
+    )
+    .await
 }
 
 /// The application's certificates with their `key` bytes, as
 /// `core::key_credential::merge` needs them.
-// https://learn.microsoft.com/en-us/graph/api/application-update (keyCredentials: read with $select first)
 pub async fn get_key_credentials<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     object_id: &str,
 ) -> Result<Vec<KeyCredential>, ApiError> {
-    let v = api
-        .graph(
-            Method::Get,
-            &format!("/applications/{object_id}?$select=keyCredentials"),
-            None,
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Keys {
+        #[serde(default)]
+        key_credentials: Vec<KeyCredential>,
+    }
+    let keys: Keys = api
+        .fetch(
+            &request::get_key_credentials(object_id),
+            "the application's keyCredentials",
         )
         .await?;
-    decode(
-        Service::Graph,
-        "the application's keyCredentials",
-        v["keyCredentials"].clone(),
-    )
+    Ok(keys.key_credentials)
 }
 
 /// Replaces the application's `keyCredentials` (send old + new).
-// https://learn.microsoft.com/en-us/graph/api/application-update
 pub async fn set_key_credentials<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     object_id: &str,
@@ -157,14 +265,12 @@ pub async fn add_password<C: HttpClient, S: Sleeper>(
     if let Some(end) = end {
         credential["endDateTime"] = json!(end);
     }
-    let v = api
-        .graph(
-            Method::Post,
-            &format!("/applications/{object_id}/addPassword"),
-            Some(json!({ "passwordCredential": credential })),
-        )
-        .await?;
-    decode(Service::Graph, "the new client secret", v)
+    let request = ApiRequest::graph(
+        crate::http::Method::Post,
+        format!("/applications/{object_id}/addPassword"),
+    )
+    .with_body(json!({ "passwordCredential": credential }));
+    api.fetch(&request, "the new client secret").await
 }
 
 // https://learn.microsoft.com/en-us/graph/api/application-removepassword
@@ -173,141 +279,111 @@ pub async fn remove_password<C: HttpClient, S: Sleeper>(
     object_id: &str,
     key_id: &str,
 ) -> Result<(), ApiError> {
-    api.graph(
-        Method::Post,
-        &format!("/applications/{object_id}/removePassword"),
-        Some(json!({ "keyId": key_id })),
+    send(
+        api,
+        ApiRequest::graph(
+            crate::http::Method::Post,
+            format!("/applications/{object_id}/removePassword"),
+        )
+        .with_body(json!({ "keyId": key_id })),
     )
     .await
-    .map(|_| ())
 }
 
-// https://learn.microsoft.com/en-us/graph/api/serviceprincipal-post-serviceprincipals
 pub async fn create_service_principal<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     app_id: &str,
 ) -> Result<ServicePrincipal, ApiError> {
-    let v = api
-        .graph(
-            Method::Post,
-            "/servicePrincipals",
-            Some(json!({ "appId": app_id })),
-        )
-        .await?;
-    decode(Service::Graph, "the new service principal", v)
+    api.fetch(
+        &request::create_service_principal(app_id),
+        "the new service principal",
+    )
+    .await
 }
 
-// https://learn.microsoft.com/en-us/graph/api/serviceprincipal-list (filter by appId)
 pub async fn find_service_principal<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     app_id: &str,
 ) -> Result<Option<ServicePrincipal>, ApiError> {
-    let path = format!(
-        "/servicePrincipals?{}",
-        filter(&format!("appId eq '{}'", odata_quote(app_id)))
-    );
-    let v = api.graph(Method::Get, &path, None).await?;
-    Ok(list::<ServicePrincipal>("service principals", v)?
-        .into_iter()
-        .next())
+    let page: crate::client::Page<ServicePrincipal> = api
+        .fetch(
+            &request::find_service_principal(app_id),
+            "service principals",
+        )
+        .await?;
+    Ok(page.value.into_iter().next())
 }
 
 /// App roles granted to a service principal (as the principal).
-// https://learn.microsoft.com/en-us/graph/api/serviceprincipal-list-approleassignments
 pub async fn list_app_role_assignments<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     principal_sp_id: &str,
 ) -> Result<Vec<AppRoleAssignment>, ApiError> {
     list_all(
         api,
+        request::list_app_role_assignments(principal_sp_id),
         "app role assignments",
-        &format!("/servicePrincipals/{principal_sp_id}/appRoleAssignments"),
     )
     .await
 }
 
 /// Grants an app role of the resource to a service principal.
-// https://learn.microsoft.com/en-us/graph/api/serviceprincipal-post-approleassignedto
 pub async fn grant_app_role<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     resource_sp_id: &str,
     principal_sp_id: &str,
     app_role_id: &str,
 ) -> Result<AppRoleAssignment, ApiError> {
-    let v = api
-        .graph(
-            Method::Post,
-            &format!("/servicePrincipals/{resource_sp_id}/appRoleAssignedTo"),
-            Some(json!({
-                "principalId": principal_sp_id,
-                "resourceId": resource_sp_id,
-                "appRoleId": app_role_id,
-            })),
-        )
-        .await?;
-    decode(Service::Graph, "the app role assignment", v)
+    api.fetch(
+        &request::grant_app_role(resource_sp_id, principal_sp_id, app_role_id),
+        "the app role assignment",
+    )
+    .await
 }
 
 /// Tenant-wide delegated grants of a client to a resource.
-// https://learn.microsoft.com/en-us/graph/api/oauth2permissiongrant-list
 pub async fn find_admin_grants<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     client_sp_id: &str,
     resource_sp_id: &str,
 ) -> Result<Vec<OAuth2PermissionGrant>, ApiError> {
-    let path = format!(
-        "/oauth2PermissionGrants?{}",
-        filter(&format!(
-            "clientId eq '{}' and resourceId eq '{}' and consentType eq 'AllPrincipals'",
-            odata_quote(client_sp_id),
-            odata_quote(resource_sp_id)
-        ))
-    );
-    list_all(api, "delegated permission grants", &path).await
+    list_all(
+        api,
+        request::find_admin_grants(client_sp_id, resource_sp_id),
+        "delegated permission grants",
+    )
+    .await
 }
 
 /// Admin consent for the whole organisation (`consentType: AllPrincipals`).
-// https://learn.microsoft.com/en-us/graph/api/oauth2permissiongrant-post
 pub async fn create_admin_grant<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     client_sp_id: &str,
     resource_sp_id: &str,
     scope: &str,
 ) -> Result<OAuth2PermissionGrant, ApiError> {
-    let v = api
-        .graph(
-            Method::Post,
-            "/oauth2PermissionGrants",
-            Some(json!({
-                "clientId": client_sp_id,
-                "consentType": "AllPrincipals",
-                "resourceId": resource_sp_id,
-                "scope": scope,
-            })),
-        )
-        .await?;
-    decode(Service::Graph, "the delegated permission grant", v)
+    api.fetch(
+        &request::create_admin_grant(client_sp_id, resource_sp_id, scope),
+        "the delegated permission grant",
+    )
+    .await
 }
 
-// https://learn.microsoft.com/en-us/graph/api/oauth2permissiongrant-update
 pub async fn update_grant_scope<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     grant_id: &str,
     scope: &str,
 ) -> Result<(), ApiError> {
-    api.graph(
-        Method::Patch,
-        &format!("/oauth2PermissionGrants/{grant_id}"),
-        Some(json!({ "scope": scope })),
-    )
-    .await
-    .map(|_| ())
+    send(api, request::update_grant_scope(grant_id, scope)).await
 }
 
 // https://learn.microsoft.com/en-us/graph/api/user-get
 pub async fn me<C: HttpClient, S: Sleeper>(api: &ApiClient<'_, C, S>) -> Result<User, ApiError> {
-    let v = api.graph(Method::Get, "/me", None).await?;
-    decode(Service::Graph, "the signed-in user", v)
+    api.fetch(
+        &ApiRequest::graph(crate::http::Method::Get, "/me"),
+        "the signed-in user",
+    )
+    .await
 }
 
 /// The signed-in user's directory roles (other memberships left out).
@@ -315,10 +391,38 @@ pub async fn me<C: HttpClient, S: Sleeper>(api: &ApiClient<'_, C, S>) -> Result<
 pub async fn my_directory_roles<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
 ) -> Result<Vec<DirectoryRole>, ApiError> {
-    let all: Vec<Value> = list_all(api, "group and role memberships", "/me/memberOf").await?;
+    // Groups come in the same list: read the type, keep the roles.
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Membership {
+        #[serde(rename = "@odata.type", default)]
+        kind: String,
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default)]
+        display_name: Option<String>,
+        #[serde(default)]
+        role_template_id: Option<String>,
+    }
+    let all: Vec<Membership> = list_all(
+        api,
+        ApiRequest::graph(crate::http::Method::Get, "/me/memberOf"),
+        "group and role memberships",
+    )
+    .await?;
     all.into_iter()
-        .filter(|m| m["@odata.type"] == "#microsoft.graph.directoryRole")
-        .map(|m| decode(Service::Graph, "a directory role", m))
+        .filter(|m| m.kind == "#microsoft.graph.directoryRole")
+        .map(|m| {
+            Ok(DirectoryRole {
+                role_template_id: m.role_template_id.ok_or_else(|| ApiError::Unexpected {
+                    service: Service::Graph,
+                    what: "a directory role".into(),
+                    detail: "missing field `roleTemplateId`".into(),
+                })?,
+                id: m.id,
+                display_name: m.display_name,
+            })
+        })
         .collect()
 }
 
@@ -326,8 +430,13 @@ pub async fn my_directory_roles<C: HttpClient, S: Sleeper>(
 pub async fn organization<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
 ) -> Result<Organization, ApiError> {
-    let v = api.graph(Method::Get, "/organization", None).await?;
-    list::<Organization>("the organization", v)?
+    let page: crate::client::Page<Organization> = api
+        .fetch(
+            &ApiRequest::graph(crate::http::Method::Get, "/organization"),
+            "the organization",
+        )
+        .await?;
+    page.value
         .into_iter()
         .next()
         .ok_or_else(|| ApiError::Unexpected {

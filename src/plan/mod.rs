@@ -9,18 +9,19 @@ pub mod execute;
 pub mod preflight;
 pub mod progress;
 pub mod step;
+pub mod steps;
 
 use serde::{Deserialize, Serialize};
 
 pub use execute::{Event, Finish, StepError, StepFailure, apply};
 pub use preflight::{AdminRights, Missing, Requirement};
 pub use progress::{AppIds, Outcome, Progress, StepRecord};
-pub use step::{GrantResource, RequestPreview, RoleRef, Step};
+pub use step::{GrantResource, RequestPreview, RoleRef, Step, redact};
 
-use crate::cloud::Endpoints;
-
-/// Format of serialised plans and progress.
-pub const PLAN_FORMAT: u32 = 1;
+/// Format of serialised plans and progress. 2: steps are externally
+/// tagged (`{"assignRole": {…}}`); format 1 (`{"kind": "assignRole", …}`)
+/// is still read.
+pub const PLAN_FORMAT: u32 = 2;
 
 /// What a wizard will do, reviewed before it runs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +33,7 @@ pub struct Plan {
     pub id: String,
     /// "Register a new application for Azure backup".
     pub title: String,
+    #[serde(deserialize_with = "step::compat::steps")]
     pub steps: Vec<Step>,
 }
 
@@ -48,18 +50,6 @@ impl Plan {
     /// The sentences of the review list.
     pub fn sentences(&self) -> Vec<String> {
         self.steps.iter().map(Step::sentence).collect()
-    }
-
-    /// The requests behind step `index`, as far as known before it runs
-    /// (IDs created by earlier steps come from `progress` or appear as
-    /// placeholders such as `{application-id}`).
-    pub fn preview(
-        &self,
-        index: usize,
-        endpoints: &Endpoints,
-        progress: Option<&Progress>,
-    ) -> Vec<RequestPreview> {
-        self.steps[index].preview(endpoints, &self.id, progress)
     }
 
     /// A fresh progress record for this plan.

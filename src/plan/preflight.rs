@@ -10,12 +10,14 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::api_error::ApiError;
-use crate::arm::{self, Permission, ROLE_ASSIGNMENTS_WRITE, ROLE_DEFINITIONS_WRITE};
+use crate::arm::{self, Permission};
 use crate::client::ApiClient;
 use crate::graph;
 use crate::http::{HttpClient, Sleeper};
 
-use super::{Plan, Step};
+use super::Plan;
+use super::step::{Step, each_step};
+use super::steps::StepKind;
 
 /// Directory role template IDs (the same in every tenant).
 pub mod directory_roles {
@@ -91,64 +93,28 @@ fn or_list(items: &[String]) -> String {
     }
 }
 
-/// What `plan` needs, strongest first, each once.
+/// The directory role that lets an admin create and configure
+/// applications and grant consent.
+pub fn app_admin() -> Requirement {
+    Requirement::DirectoryRole {
+        any_of: names(&[
+            APPLICATION_ADMINISTRATOR,
+            CLOUD_APPLICATION_ADMINISTRATOR,
+            GLOBAL_ADMINISTRATOR,
+            PRIVILEGED_ROLE_ADMINISTRATOR,
+        ]),
+        purpose: "create and configure applications and grant consent".into(),
+    }
+}
+
+/// What `plan` needs, in the order its steps need it, each once.
 pub fn requirements(plan: &Plan) -> Vec<Requirement> {
     let mut out: Vec<Requirement> = Vec::new();
-    let mut push = |r: Requirement| {
-        if !out.contains(&r) {
-            out.push(r);
-        }
-    };
-    let app_admins = names(&[
-        APPLICATION_ADMINISTRATOR,
-        CLOUD_APPLICATION_ADMINISTRATOR,
-        GLOBAL_ADMINISTRATOR,
-        PRIVILEGED_ROLE_ADMINISTRATOR,
-    ]);
     for step in &plan.steps {
-        match step {
-            Step::FindApplication { .. } => {}
-            Step::GrantAppRoles {
-                resource_app_id,
-                resource_name,
-                ..
-            } if resource_app_id == graph::GRAPH_APP_ID => push(Requirement::DirectoryRole {
-                any_of: names(&[GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR]),
-                purpose: format!("grant {resource_name} application permissions"),
-            }),
-            Step::CreateApplication { .. }
-            | Step::AddRequiredPermissions { .. }
-            | Step::CreateServicePrincipal
-            | Step::RegisterCertificate { .. }
-            | Step::AddSpaRedirectUri { .. }
-            | Step::ExposeApi { .. }
-            | Step::GrantAppRoles { .. }
-            | Step::GrantDelegated { .. } => push(Requirement::DirectoryRole {
-                any_of: app_admins.clone(),
-                purpose: "create and configure applications and grant consent".into(),
-            }),
-            Step::EnsureCustomRole {
-                subscription_id,
-                subscription_name,
-                ..
-            } => push(Requirement::AzureAction {
-                subscription_id: subscription_id.clone(),
-                subscription_name: subscription_name.clone(),
-                action: ROLE_DEFINITIONS_WRITE.into(),
-                granted_by: names(&["Owner", "User Access Administrator"]),
-                purpose: "create the custom role".into(),
-            }),
-            Step::AssignRole {
-                subscription_id,
-                subscription_name,
-                ..
-            } => push(Requirement::AzureAction {
-                subscription_id: subscription_id.clone(),
-                subscription_name: subscription_name.clone(),
-                action: ROLE_ASSIGNMENTS_WRITE.into(),
-                granted_by: names(&["Owner", "User Access Administrator"]),
-                purpose: "assign Azure roles".into(),
-            }),
+        for r in each_step!(step, s => s.requirements()) {
+            if !out.contains(&r) {
+                out.push(r);
+            }
         }
     }
     out
@@ -159,33 +125,12 @@ pub fn requirements(plan: &Plan) -> Vec<Requirement> {
 /// some are missing, sign in again for them (incremental consent).
 // https://learn.microsoft.com/en-us/graph/permissions-reference
 pub fn delegated_scopes(plan: &Plan) -> BTreeMap<crate::auth::Audience, Vec<&'static str>> {
-    use crate::auth::Audience;
-    let mut out: BTreeMap<Audience, Vec<&'static str>> = BTreeMap::new();
-    let mut add = |a: Audience, scope: &'static str| {
-        let list = out.entry(a).or_default();
-        if !list.contains(&scope) {
-            list.push(scope);
-        }
-    };
+    let mut out: BTreeMap<crate::auth::Audience, Vec<&'static str>> = BTreeMap::new();
     for step in &plan.steps {
-        match step {
-            Step::CreateApplication { .. }
-            | Step::FindApplication { .. }
-            | Step::AddRequiredPermissions { .. }
-            | Step::CreateServicePrincipal
-            | Step::RegisterCertificate { .. }
-            | Step::AddSpaRedirectUri { .. }
-            | Step::ExposeApi { .. } => add(Audience::Graph, "Application.ReadWrite.All"),
-            Step::GrantAppRoles { .. } => {
-                add(Audience::Graph, "Application.ReadWrite.All");
-                add(Audience::Graph, "AppRoleAssignment.ReadWrite.All");
-            }
-            Step::GrantDelegated { .. } => {
-                add(Audience::Graph, "Application.ReadWrite.All");
-                add(Audience::Graph, "DelegatedPermissionGrant.ReadWrite.All");
-            }
-            Step::EnsureCustomRole { .. } | Step::AssignRole { .. } => {
-                add(Audience::Arm, "user_impersonation")
+        for (audience, scope) in each_step!(step, s => s.scopes()) {
+            let list = out.entry(*audience).or_default();
+            if !list.contains(scope) {
+                list.push(scope);
             }
         }
     }
@@ -310,6 +255,7 @@ pub async fn run<C: HttpClient, S: Sleeper>(
 mod tests {
     use super::*;
     use crate::plan::RoleRef;
+    use crate::plan::step::{AssignRole, GrantAppRoles};
 
     fn plan() -> Plan {
         Plan::new(
@@ -317,12 +263,12 @@ mod tests {
             "t",
             vec![
                 Step::CreateServicePrincipal,
-                Step::GrantAppRoles {
+                Step::GrantAppRoles(GrantAppRoles {
                     resource_app_id: graph::GRAPH_APP_ID.into(),
                     resource_name: "Microsoft Graph".into(),
                     permissions: vec!["Application.Read.All".into()],
-                },
-                Step::AssignRole {
+                }),
+                Step::AssignRole(AssignRole {
                     subscription_id: "s1".into(),
                     subscription_name: "Production".into(),
                     role: RoleRef::BuiltIn {
@@ -330,8 +276,8 @@ mod tests {
                         id: arm::builtin::CONTRIBUTOR.into(),
                     },
                     assignment_name: "a".into(),
-                },
-                Step::AssignRole {
+                }),
+                Step::AssignRole(AssignRole {
                     subscription_id: "s1".into(),
                     subscription_name: "Production".into(),
                     role: RoleRef::BuiltIn {
@@ -339,7 +285,7 @@ mod tests {
                         id: arm::builtin::KEY_VAULT_CRYPTO_USER.into(),
                     },
                     assignment_name: "b".into(),
-                },
+                }),
             ],
         )
     }

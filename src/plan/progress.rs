@@ -62,9 +62,17 @@ pub struct Progress {
     pub application_created: bool,
     #[serde(default)]
     pub service_principal_id: Option<String>,
+    /// Whether this plan created it (then it holds only what the plan gave
+    /// it, and the grant and role steps need not read before writing).
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    pub service_principal_created: bool,
     /// Custom role name → role definition GUID.
     #[serde(default)]
     pub custom_roles: BTreeMap<String, String>,
+    /// Thumbprints of the certificates registered by the application's
+    /// create (their `RegisterCertificate` steps have nothing left to send).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registered_certificates: Vec<String>,
 }
 
 /// A saved progress that does not belong to the plan being resumed.
@@ -90,13 +98,16 @@ impl Progress {
             application: None,
             application_created: false,
             service_principal_id: None,
+            service_principal_created: false,
             custom_roles: BTreeMap::new(),
+            registered_certificates: Vec::new(),
         }
     }
 
     /// Checks that this saved progress may resume `plan`.
     pub fn check(&self, plan: &Plan) -> Result<(), ProgressError> {
-        if self.format != PLAN_FORMAT {
+        // Format 1 progress holds the same fields (fewer of them).
+        if !(1..=PLAN_FORMAT).contains(&self.format) {
             return Err(ProgressError::Format(self.format));
         }
         if self.plan_id != plan.id {
