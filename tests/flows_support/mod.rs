@@ -17,7 +17,8 @@ use entra_wizard::core::keygen::{KeySize, RsaKeyGenerator};
 use entra_wizard::core::time::{DAY, UnixTime};
 use entra_wizard::flows::SubscriptionChoice;
 use entra_wizard::http::{
-    Body, HttpClient, HttpRequest, HttpResponse, Method, RetryPolicy, Sleeper, TransportError,
+    Body, HttpClient, HttpRequest, HttpResponse, Method, RequestPreview, RetryPolicy, Sleeper,
+    TransportError,
 };
 use serde_json::Value;
 
@@ -237,16 +238,54 @@ impl Env {
             .with_arm_token(arm)
     }
 
-    /// `GET /_emulator/state`.
-    pub async fn state(&self) -> Value {
+    /// `GET /_emulator/{what}` of the control API.
+    async fn control(&self, what: &str) -> Value {
         self.http
-            .get(format!("{}/_emulator/state", self.emulator.base_url))
+            .get(format!("{}/_emulator/{what}", self.emulator.base_url))
             .send()
             .await
             .unwrap()
             .json()
             .await
             .unwrap()
+    }
+
+    /// `GET /_emulator/state`.
+    pub async fn state(&self) -> Value {
+        self.control("state").await
+    }
+
+    /// The emulator's request log (`GET /_emulator/requests`), each entry
+    /// as a preview of what was sent: method, absolute URL, JSON body.
+    pub async fn logged_requests(&self) -> Vec<RequestPreview> {
+        let log = self.control("requests").await;
+        log["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            // The control API's own calls are logged too.
+            .filter(|e| !e["path"].as_str().unwrap().starts_with("/_emulator"))
+            .map(|e| {
+                let body = e["requestBody"].as_str().unwrap_or("");
+                RequestPreview {
+                    method: e["method"].as_str().unwrap().to_string(),
+                    url: format!("{}{}", self.emulator.base_url, e["path"].as_str().unwrap()),
+                    body: (!body.is_empty())
+                        .then(|| serde_json::from_str(body).expect("JSON request bodies")),
+                }
+            })
+            .collect()
+    }
+
+    /// Empties the emulator's request log (`DELETE /_emulator/requests`).
+    pub async fn clear_requests(&self) {
+        let r = self
+            .http
+            .delete(format!("{}/_emulator/requests", self.emulator.base_url))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
     }
 
     pub async fn stop(self) {
@@ -325,4 +364,141 @@ pub fn certificate(cn: &str, now: UnixTime) -> Certificate {
         now.plus_days(365),
     )
     .unwrap()
+}
+
+/// Requests one wizard's plan sent when applied once on the demo seed, and
+/// the fewest its idempotency allows.
+#[derive(Clone, Debug)]
+pub struct WizardRequests {
+    pub wizard: &'static str,
+    pub sent: u32,
+    pub minimum: u32,
+    /// Why no fewer requests can do.
+    pub why: &'static str,
+}
+
+/// Applies F1, F2, F4 and F5 once each, as admin, on a fresh demo tenant,
+/// counting the Graph and ARM requests of the apply (pre-flight and
+/// sign-in not included: they are the same for every plan).
+pub async fn requests_per_wizard() -> Vec<WizardRequests> {
+    use entra_wizard::flows::existing_app::{self, CheckedAuth, LocalCheck};
+    use entra_wizard::flows::new_app::{self, NewApplication};
+    use entra_wizard::flows::restore_portal::{self, PortalApplication, RestorePortal};
+    use entra_wizard::flows::roles;
+    use entra_wizard::plan::Plan;
+    use entra_wizard::profiles;
+
+    let env = Env::demo().await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let rng = &mut rand_core::OsRng;
+    let now = env.now();
+    let backup = profiles::by_id("azure-backup").unwrap();
+    let count = |plan: Plan| {
+        let api = &api;
+        async move {
+            let before = api.request_count();
+            let mut progress = plan.start();
+            let finish = entra_wizard::plan::apply(api, &plan, &mut progress, &mut |_, _| {
+                core::ops::ControlFlow::Continue(())
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+            assert!(progress.is_finished(), "{finish:?}");
+            api.request_count() - before
+        }
+    };
+
+    let f1 = new_app::plan(
+        &NewApplication {
+            display_name: "Requests F1".into(),
+            description: None,
+            profile: backup.clone(),
+            certificate_der: certificate("Requests F1", now).der().to_vec(),
+            redirect_uri: None,
+            subscription: Some(production()),
+        },
+        now,
+        rng,
+    )
+    .unwrap();
+    // The demo's "expired-certificate" application already holds the
+    // three azure-backup roles: F2 registers a new certificate next to
+    // its expired one.
+    let cert = certificate("Requests F2", now);
+    let info = cert.info().unwrap();
+    let check = LocalCheck {
+        tenant: env.tenant_id(),
+        app_id: "082c67e2-3c4e-4548-b957-69746605c3bf".into(),
+        auth: CheckedAuth::Certificate {
+            certificate_der: cert.der().to_vec(),
+            thumbprint: info.sha1,
+            subject: info.subject,
+            not_before: info.not_before,
+            not_after: info.not_after,
+        },
+        warnings: vec![],
+    };
+    let f2 = existing_app::plan(&check, &backup, Some(&production()), now, rng).unwrap();
+    // The demo's "missing-roles" application: two of three roles missing.
+    let f4 = roles::plan(
+        "d8b0490d-823f-46df-8680-25017029384a",
+        &backup,
+        &production(),
+        rng,
+    )
+    .unwrap();
+    let (f5, _) = restore_portal::plan(
+        &RestorePortal {
+            application: PortalApplication::New {
+                display_name: "Requests F5".into(),
+            },
+            certificate_der: certificate("Requests F5", now).der().to_vec(),
+            portal_address: "https://portal.contoso.com:4443".into(),
+        },
+        now,
+        rng,
+    )
+    .unwrap();
+
+    let out = vec![
+        WizardRequests {
+            wizard: "F1 new application (azure-backup)",
+            sent: count(f1).await,
+            minimum: 6,
+            why: "GET applications by displayName (POST /applications has no idempotency key: \
+                  a create whose answer was lost is found by the plan's tag), POST /applications \
+                  with the certificate, POST /servicePrincipals (a repeat answers 409), 3 PUT \
+                  roleAssignments (named by the plan: a repeat is the same assignment)",
+        },
+        WizardRequests {
+            wizard: "F2 existing application (azure-backup, new certificate)",
+            sent: count(f2).await,
+            minimum: 4,
+            why: "GET the application by appId with its keyCredentials (one single-object read \
+                  could serve both the find and the certificate step; the plan keeps them as \
+                  two steps: 5), GET its service principal, PATCH keyCredentials (the whole \
+                  collection: read first), GET the role assignments once (all three present)",
+        },
+        WizardRequests {
+            wizard: "F4 Azure roles (azure-backup, two missing)",
+            sent: count(f4).await,
+            minimum: 4,
+            why: "GET the service principal by appId (the plan also finds the application \
+                  first, for a clear 'not in this tenant': 5), GET the role assignments once, \
+                  2 PUT roleAssignments",
+        },
+        WizardRequests {
+            wizard: "F5 Restore Portal, new application",
+            sent: count(f5).await,
+            minimum: 7,
+            why: "GET applications by displayName, GET Graph's service principal (the User.Read \
+                  scope ID), POST /applications with the certificate, POST \
+                  /servicePrincipals, PATCH identifierUris api://{appId} and the scope (the \
+                  appId exists only after the create), POST 2 oauth2PermissionGrants",
+        },
+    ];
+    env.stop().await;
+    out
 }

@@ -44,7 +44,7 @@ impl StepKind for AddSpaRedirectUri {
     ) -> Result<StepRecord, StepError> {
         let (app, current) = run.current_application().await?;
         let mut uris = current.spa.map(|s| s.redirect_uris).unwrap_or_default();
-        if uris.iter().any(|u| *u == self.uri) {
+        if uris.contains(&self.uri) {
             return Ok(done(Outcome::AlreadyDone, vec![], None));
         }
         uris.push(self.uri.clone());

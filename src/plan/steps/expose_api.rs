@@ -8,7 +8,7 @@ use crate::client::ApiRequest;
 use crate::graph::{self, PermissionScope, request};
 use crate::http::{HttpClient, Sleeper};
 use crate::plan::execute::StepError;
-use crate::plan::{Outcome, StepRecord};
+use crate::plan::{Outcome, Plan, Step, StepRecord};
 
 use super::{Ctx, Run, StepKind, done};
 
@@ -41,6 +41,25 @@ impl ExposeApi {
     }
 }
 
+/// The name of the application the plan creates, if it creates one.
+fn new_application_name(plan: &Plan) -> Option<&str> {
+    plan.steps.iter().find_map(|s| match s {
+        Step::CreateApplication(c) => Some(c.display_name.as_str()),
+        _ => None,
+    })
+}
+
+impl ExposeApi {
+    /// The PATCH of an application this plan created: it has no identifier
+    /// URI and no scope yet, so nothing needs keeping.
+    fn first_patch(&self, object_id: &str, uri: String, name: &str) -> ApiRequest {
+        request::update_application(
+            object_id,
+            patch(Some(json!([uri])), Some(json!([self.new_scope(name)]))),
+        )
+    }
+}
+
 /// The PATCH: either collection only when it changes.
 fn patch(uris: Option<Value>, scopes: Option<Value>) -> Value {
     let mut patch = Map::new();
@@ -63,6 +82,10 @@ impl StepKind for ExposeApi {
 
     fn requests(&self, ctx: &Ctx<'_>) -> Vec<ApiRequest> {
         let app = ctx.app_object_id();
+        let uri = format!("api://{}", ctx.app_id());
+        if let Some(name) = new_application_name(ctx.plan) {
+            return vec![self.first_patch(&app, uri, name)];
+        }
         let mut scope = json!(self.new_scope("{application name}"));
         // The descriptions name the application, read by the GET.
         scope["adminConsentDescription"] = json!("{description naming the application}");
@@ -72,10 +95,7 @@ impl StepKind for ExposeApi {
             request::update_application(
                 &app,
                 patch(
-                    Some(json!([
-                        "{...existing identifierUris}",
-                        format!("api://{}", ctx.app_id())
-                    ])),
+                    Some(json!(["{...existing identifierUris}", uri])),
                     Some(json!(["{...existing scopes}", scope])),
                 ),
             ),
@@ -86,6 +106,16 @@ impl StepKind for ExposeApi {
         &self,
         run: &mut Run<'_, '_, C, S>,
     ) -> Result<StepRecord, StepError> {
+        if let Some(name) = new_application_name(run.plan) {
+            // The plan made the application with neither: set both, with
+            // no read (a repeat sends the same and changes nothing).
+            let app = run.app()?;
+            let uri = format!("api://{}", app.app_id);
+            run.api
+                .call(&self.first_patch(&app.object_id, uri, name))
+                .await?;
+            return Ok(done(Outcome::Changed, vec![self.scope_id.clone()], None));
+        }
         let (app, current) = run.current_application().await?;
         let identifier = format!("api://{}", app.app_id);
         let mut uris = current.identifier_uris.clone();
