@@ -15,9 +15,9 @@ use crate::core::time::UnixTime;
 use crate::graph::{self, request};
 use crate::http::{HttpClient, Sleeper};
 use crate::plan::execute::StepError;
-use crate::plan::{Outcome, StepRecord};
+use crate::plan::{Outcome, Step, StepRecord};
 
-use super::{Ctx, Run, StepKind, done};
+use super::{Ctx, Run, StepKind, changed_if, done};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -78,8 +78,18 @@ impl StepKind for RegisterCertificate {
             .iter()
             .any(|t| t.eq_ignore_ascii_case(&self.thumbprint))
         {
+            // Done by this plan's create: changed if the create was made in
+            // this plan's apply, not found from an earlier attempt.
+            let created = run
+                .plan
+                .steps
+                .iter()
+                .zip(&run.progress.steps)
+                .any(|(s, r)| {
+                    matches!(s, Step::CreateApplication(_)) && r.outcome == Some(Outcome::Changed)
+                });
             return Ok(done(
-                Outcome::AlreadyDone,
+                changed_if(created),
                 vec![],
                 Some("registered with the new application".into()),
             ));
