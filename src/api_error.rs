@@ -54,30 +54,37 @@ pub struct ServiceError {
 impl ServiceError {
     /// Reads the error envelope of a failed response.
     pub fn from_response(service: Service, response: &HttpResponse) -> Self {
-        let body = response.json();
         let (code, message, detail_codes, request_id) = match service {
-            Service::Identity => (
-                body["error"].as_str().unwrap_or("").to_string(),
-                body["error_description"].as_str().unwrap_or("").to_string(),
-                Vec::new(),
-                body["trace_id"].as_str().map(str::to_string),
-            ),
+            Service::Identity => {
+                // The token endpoint's flat form (RFC 6749 §5.2).
+                #[derive(Default, Deserialize)]
+                struct TokenError {
+                    #[serde(default)]
+                    error: Option<String>,
+                    #[serde(default)]
+                    error_description: Option<String>,
+                    #[serde(default)]
+                    trace_id: Option<String>,
+                }
+                let e: TokenError = serde_json::from_slice(&response.body).unwrap_or_default();
+                (
+                    e.error.unwrap_or_default(),
+                    e.error_description.unwrap_or_default(),
+                    Vec::new(),
+                    e.trace_id,
+                )
+            }
             Service::Graph | Service::Arm => {
-                let e = &body["error"];
-                let details = e["details"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|d| d["code"].as_str().map(str::to_string))
-                    .collect();
-                let request_id = e["innerError"]["request-id"]
-                    .as_str()
-                    .map(str::to_string)
+                let e = response.error_envelope().error;
+                let details = e.detail_codes().map(str::to_string).collect();
+                let request_id = e
+                    .inner_error
+                    .and_then(|i| i.request_id)
                     .or_else(|| response.header("request-id").map(str::to_string))
                     .or_else(|| response.header("x-ms-request-id").map(str::to_string));
                 (
-                    e["code"].as_str().unwrap_or("").to_string(),
-                    e["message"].as_str().unwrap_or("").to_string(),
+                    e.code.unwrap_or_default(),
+                    e.message.unwrap_or_default(),
                     details,
                     request_id,
                 )

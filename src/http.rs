@@ -133,6 +133,53 @@ impl HttpResponse {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+
+    /// The body as Graph's or ARM's error envelope, decoded straight from
+    /// the bytes (empty when it is not one).
+    pub fn error_envelope(&self) -> ErrorEnvelope {
+        serde_json::from_slice(&self.body).unwrap_or_default()
+    }
+}
+
+/// `{"error": {"code", "message", "details": [{"code"}], "innerError":
+/// {"request-id"}}}`, as Graph and ARM answer a failed call.
+// https://learn.microsoft.com/en-us/graph/errors
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ErrorEnvelope {
+    #[serde(default)]
+    pub error: ErrorBody,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub details: Vec<ErrorDetail>,
+    #[serde(default)]
+    pub inner_error: Option<InnerError>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ErrorDetail {
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct InnerError {
+    #[serde(default, rename = "request-id")]
+    pub request_id: Option<String>,
+}
+
+impl ErrorBody {
+    /// The codes in `details` (`NoBackingApplicationObject`…).
+    pub fn detail_codes(&self) -> impl Iterator<Item = &str> {
+        self.details.iter().filter_map(|d| d.code.as_deref())
+    }
 }
 
 /// The request never got an HTTP answer.
@@ -214,18 +261,12 @@ pub fn classify(
         400 | 404 => {}
         _ => return None,
     }
-    let body = response.json();
-    let error = &body["error"];
-    let code = error["code"].as_str().unwrap_or("");
-    let detail_codes = error["details"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|d| d["code"].as_str());
+    let error = response.error_envelope().error;
+    let code = error.code.as_deref().unwrap_or("");
     let replication = code == "PrincipalNotFound"
         || code == "NoBackingApplicationObject"
-        || detail_codes
-            .into_iter()
+        || error
+            .detail_codes()
             .any(|c| c == "NoBackingApplicationObject")
         || (replication_expected && response.status == 404 && code == "Request_ResourceNotFound");
     replication.then(|| Retryable {
