@@ -453,3 +453,55 @@ async fn a_create_whose_answer_was_lost_is_found_again() {
     );
     env.stop().await;
 }
+
+/// A service principal this plan created is written to without reading
+/// first; when the answers of its grants and assignments were lost (the
+/// progress never heard of them), running those steps again finds them
+/// through Microsoft's "already exists" and creates nothing twice.
+#[tokio::test]
+async fn lost_answers_after_the_service_principal_create_nothing_twice() {
+    let env = Env::demo().await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let (input, der) = input("Lost Grants", backup_with_graph(), env.now());
+    let plan = new_app::plan(&input, env.now(), &mut rand_core::OsRng).unwrap();
+    let mut progress = plan.start();
+    apply_all(&api, &plan, &mut progress).await;
+    assert!(progress.service_principal_created);
+
+    // Forget every step after the certificate, as if their answers never came.
+    for record in &mut progress.steps[3..] {
+        *record = Default::default();
+    }
+    let before = env.state().await;
+    let events = apply_all(&api, &plan, &mut progress).await;
+    let redone: Vec<usize> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Done { index, .. } => Some(*index),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(redone, (3..plan.steps.len()).collect::<Vec<_>>());
+
+    let after = env.state().await;
+    let (_, sp) = assert_single_connection(&after, "Lost Grants", &der);
+    let sp_id = sp["id"].as_str().unwrap();
+    assert_eq!(grants_of(&after, sp_id).len(), 1);
+    let assignments = |s: &Value| {
+        s["app_role_assignments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["principalId"] == sp_id)
+            .count()
+    };
+    assert_eq!(assignments(&after), 1);
+    assert_eq!(before["role_assignments"], after["role_assignments"]);
+    assert_eq!(
+        before["oauth2_permission_grants"],
+        after["oauth2_permission_grants"]
+    );
+    env.stop().await;
+}
