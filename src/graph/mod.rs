@@ -48,6 +48,22 @@ pub mod request {
         )
     }
 
+    /// One application by appId, with its certificates' key bytes (Graph
+    /// returns `key` only for a single object whose `$select` names
+    /// keyCredentials), so that a certificate step can PATCH without
+    /// another read.
+    // https://learn.microsoft.com/en-us/graph/api/application-get (GET /applications(appId='{appId}'))
+    // https://learn.microsoft.com/en-us/graph/api/resources/keycredential (key: returned only on $select for a single object)
+    pub fn get_application_by_app_id(app_id: &str) -> ApiRequest {
+        ApiRequest::graph(
+            Get,
+            format!(
+                "/applications(appId='{}')?$select=id,appId,displayName,keyCredentials",
+                query_encode(&odata_quote(app_id))
+            ),
+        )
+    }
+
     // https://learn.microsoft.com/en-us/graph/api/application-list (filter by displayName)
     pub fn find_applications_by_name(display_name: &str) -> ApiRequest {
         filtered(
@@ -176,6 +192,24 @@ pub async fn find_application_by_app_id<C: HttpClient, S: Sleeper>(
         .fetch(&request::find_application_by_app_id(app_id), "applications")
         .await?;
     Ok(page.value.into_iter().next())
+}
+
+/// The application with this appId and its keys (`None`: not in the tenant).
+pub async fn get_application_by_app_id<C: HttpClient, S: Sleeper>(
+    api: &ApiClient<'_, C, S>,
+    app_id: &str,
+) -> Result<Option<Application>, ApiError> {
+    match api
+        .fetch(
+            &request::get_application_by_app_id(app_id),
+            "an application",
+        )
+        .await
+    {
+        Ok(app) => Ok(Some(app)),
+        Err(e) if e.status() == Some(404) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn find_applications_by_name<C: HttpClient, S: Sleeper>(

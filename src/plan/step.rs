@@ -239,10 +239,39 @@ mod tests {
         assert!(!shown.contains("MIIMII"), "{shown}");
         assert!(shown.contains("{application-object-id}"));
         assert!(shown.contains("https://graph.microsoft.com/v1.0/applications/"));
-        // The lookup is quoted and encoded as sent.
+        // Lookups are quoted and encoded as sent.
         assert_eq!(
             plan.preview(0, &e, None)[0].url,
-            "https://graph.microsoft.com/v1.0/applications?$filter=appId%20eq%20%27it%27%27s%27"
+            "https://graph.microsoft.com/v1.0/applications(appId='it%27%27s')?$select=id,appId,displayName,keyCredentials"
+        );
+        let create = Plan::new(
+            "p",
+            "t",
+            vec![Step::CreateApplication(CreateApplication {
+                display_name: "O'Brien & co".into(),
+                description: None,
+                permissions: vec![],
+                spa_redirect_uris: vec![],
+                web_redirect_uris: vec![],
+            })],
+        );
+        let shown = create.preview(0, &e, None);
+        assert_eq!(
+            shown[0].url,
+            "https://graph.microsoft.com/v1.0/applications?$filter=displayName%20eq%20%27O%27%27Brien%20%26%20co%27"
+        );
+        // The body has only the fields the create sends.
+        let body = shown[1].body.as_ref().unwrap().as_object().unwrap();
+        let mut fields: Vec<&str> = body.keys().map(String::as_str).collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            [
+                "displayName",
+                "requiredResourceAccess",
+                "signInAudience",
+                "tags"
+            ]
         );
     }
 

@@ -476,18 +476,17 @@ pub async fn requests_per_wizard() -> Vec<WizardRequests> {
             wizard: "F2 existing application (azure-backup, new certificate)",
             sent: count(f2).await,
             minimum: 4,
-            why: "GET the application by appId with its keyCredentials (one single-object read \
-                  could serve both the find and the certificate step; the plan keeps them as \
-                  two steps: 5), GET its service principal, PATCH keyCredentials (the whole \
-                  collection: read first), GET the role assignments once (all three present)",
+            why: "GET the application by appId with its keys (one read for its object ID and \
+                  the keyCredentials a PATCH must send back), GET its service principal, PATCH \
+                  keyCredentials, GET the role assignments once (all three present: no PUT)",
         },
         WizardRequests {
             wizard: "F4 Azure roles (azure-backup, two missing)",
             sent: count(f4).await,
-            minimum: 4,
-            why: "GET the service principal by appId (the plan also finds the application \
-                  first, for a clear 'not in this tenant': 5), GET the role assignments once, \
-                  2 PUT roleAssignments",
+            minimum: 5,
+            why: "GET the application by appId (its object ID for the connection record, and a \
+                  clear 'not in this tenant'), GET its service principal, GET the role \
+                  assignments once, 2 PUT roleAssignments",
         },
         WizardRequests {
             wizard: "F5 Restore Portal, new application",

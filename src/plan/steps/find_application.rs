@@ -1,4 +1,5 @@
-//! An existing application, by appId (a clear error if not in the tenant).
+//! An existing application, by appId (a clear error if not in the tenant),
+//! read with its certificates for a later `RegisterCertificate`.
 
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +24,7 @@ impl StepKind for FindApplication {
     }
 
     fn requests(&self, _ctx: &Ctx<'_>) -> Vec<ApiRequest> {
-        vec![request::find_application_by_app_id(&self.app_id)]
+        vec![request::get_application_by_app_id(&self.app_id)]
     }
 
     async fn run<C: HttpClient, S: Sleeper>(
@@ -33,11 +34,13 @@ impl StepKind for FindApplication {
         if let Some(record) = run.known_application() {
             return Ok(record);
         }
-        let app = graph::find_application_by_app_id(run.api, &self.app_id)
+        let mut app = graph::get_application_by_app_id(run.api, &self.app_id)
             .await?
             .ok_or_else(|| StepError::ApplicationNotInTenant {
                 app_id: self.app_id.clone(),
             })?;
+        // Kept for this run's certificate step (read with their key bytes).
+        run.cache.application_keys = Some(core::mem::take(&mut app.key_credentials));
         run.progress.application = Some(AppIds {
             object_id: app.id.clone(),
             app_id: app.app_id.clone(),

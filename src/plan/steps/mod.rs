@@ -32,6 +32,7 @@ use crate::arm::{self, RoleAssignment};
 use crate::auth::Audience;
 use crate::client::{ApiClient, ApiRequest};
 use crate::cloud::Endpoints;
+use crate::core::key_credential::KeyCredential;
 use crate::graph::{self, Application, ServicePrincipal};
 use crate::http::{HttpClient, RequestPreview, Sleeper};
 
@@ -153,6 +154,9 @@ pub struct Cache {
     resources: BTreeMap<String, ServicePrincipal>,
     /// Role assignments by (subscription, principal), read once.
     role_assignments: BTreeMap<(String, String), Vec<RoleAssignment>>,
+    /// The application's keyCredentials with their key bytes, as
+    /// `FindApplication` read them.
+    pub application_keys: Option<Vec<KeyCredential>>,
 }
 
 /// A step running: the client, the plan, the progress it records into.

@@ -58,14 +58,16 @@ impl StepKind for RegisterCertificate {
             return Vec::new();
         }
         let app = ctx.app_object_id();
+        // An earlier FindApplication read the keys in the same run.
+        let read = (!ctx.earlier(|s| matches!(s, Step::FindApplication(_))))
+            .then(|| request::get_key_credentials(&app));
         let new = self
             .key_credential()
             .map(|k| json!(k))
             .unwrap_or_else(|_| json!("{the certificate}"));
-        vec![
-            request::get_key_credentials(&app),
-            request::update_application(&app, patch(json!(["{...existing keyCredentials}", new]))),
-        ]
+        let update =
+            request::update_application(&app, patch(json!(["{...existing keyCredentials}", new])));
+        read.into_iter().chain([update]).collect()
     }
 
     async fn run<C: HttpClient, S: Sleeper>(
@@ -95,7 +97,10 @@ impl StepKind for RegisterCertificate {
             ));
         }
         let app = run.app()?;
-        let existing = graph::get_key_credentials(run.api, &app.object_id).await?;
+        let existing = match run.cache.application_keys.take() {
+            Some(keys) => keys,
+            None => graph::get_key_credentials(run.api, &app.object_id).await?,
+        };
         if let Some(k) = key_credential::find_by_thumbprint(&existing, &self.thumbprint) {
             return Ok(done(
                 Outcome::AlreadyDone,
