@@ -248,26 +248,17 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
     }
 }
 
-/// Decodes a JSON answer into `T`, naming what was expected on failure.
-pub fn decode<T: DeserializeOwned>(service: Service, what: &str, v: Value) -> Result<T, ApiError> {
-    serde_json::from_value(v).map_err(|e| unexpected(service, what, e))
-}
-
 /// Decodes a JSON answer's bytes into `T`, naming what was expected on failure.
 pub fn decode_bytes<T: DeserializeOwned>(
     service: Service,
     what: &str,
     body: &[u8],
 ) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| unexpected(service, what, e))
-}
-
-fn unexpected(service: Service, what: &str, e: serde_json::Error) -> ApiError {
-    ApiError::Unexpected {
+    serde_json::from_slice(body).map_err(|e| ApiError::Unexpected {
         service,
         what: what.to_string(),
         detail: e.to_string(),
-    }
+    })
 }
 
 /// One page of a Graph or ARM collection.
