@@ -24,11 +24,14 @@
 //!    after a reload, deserialise both and call `apply` again.
 //! 7. Save [`ConnectionRecord::from_progress`] under "Service accounts".
 
+pub mod certificate;
 pub mod connection;
 pub mod existing_app;
 pub mod new_app;
 pub mod restore_portal;
+pub mod review;
 pub mod roles;
+pub mod route;
 
 use base64ct::{Base64, Encoding};
 use serde::{Deserialize, Serialize};
