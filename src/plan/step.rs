@@ -82,19 +82,7 @@ impl Step {
 
     /// The step's name in saved plans (`createApplication`…).
     pub fn kind(&self) -> &'static str {
-        match self {
-            Step::CreateApplication(_) => "createApplication",
-            Step::FindApplication(_) => "findApplication",
-            Step::AddRequiredPermissions(_) => "addRequiredPermissions",
-            Step::CreateServicePrincipal => "createServicePrincipal",
-            Step::RegisterCertificate(_) => "registerCertificate",
-            Step::AddSpaRedirectUri(_) => "addSpaRedirectUri",
-            Step::ExposeApi(_) => "exposeApi",
-            Step::GrantAppRoles(_) => "grantAppRoles",
-            Step::GrantDelegated(_) => "grantDelegated",
-            Step::EnsureCustomRole(_) => "ensureCustomRole",
-            Step::AssignRole(_) => "assignRole",
-        }
+        each_step!(self, s => super::steps::kind_of(s))
     }
 
     /// appIds of the APIs whose service principal the step reads.
@@ -285,9 +273,15 @@ mod tests {
         });
         let j = serde_json::to_value(&step).unwrap();
         assert_eq!(j["assignRole"]["role"]["custom"]["name"], "R");
-        assert_eq!(serde_json::from_value::<Step>(j).unwrap(), step);
+        assert_eq!(serde_json::from_value::<Step>(j.clone()).unwrap(), step);
         assert_eq!(
             serde_json::to_value(Step::CreateServicePrincipal).unwrap(),
+            "createServicePrincipal"
+        );
+        // A step's kind is its saved name.
+        assert!(j.get(step.kind()).is_some());
+        assert_eq!(
+            Step::CreateServicePrincipal.kind(),
             "createServicePrincipal"
         );
     }

@@ -132,6 +132,8 @@ fn patch(access: Value) -> Value {
 }
 
 impl StepKind for AddRequiredPermissions {
+    const KIND: &'static str = "addRequiredPermissions";
+
     fn sentence(&self) -> String {
         let names: Vec<String> = self
             .permissions

@@ -23,6 +23,8 @@ fn patch(uris: Value) -> Value {
 }
 
 impl StepKind for AddSpaRedirectUri {
+    const KIND: &'static str = "addSpaRedirectUri";
+
     fn sentence(&self) -> String {
         format!("Add redirect URI {} (single-page application)", self.uri)
     }

@@ -67,6 +67,8 @@ impl AssignRole {
 }
 
 impl StepKind for AssignRole {
+    const KIND: &'static str = "assignRole";
+
     fn sentence(&self) -> String {
         format!(
             "Assign {} on subscription {}",

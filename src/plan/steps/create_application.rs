@@ -72,6 +72,8 @@ fn plan_keys(steps: &[Step]) -> Vec<(String, KeyCredential)> {
 }
 
 impl StepKind for CreateApplication {
+    const KIND: &'static str = "createApplication";
+
     fn sentence(&self) -> String {
         format!("Create application '{}'", self.display_name)
     }

@@ -16,6 +16,8 @@ use super::{Ctx, Run, StepKind, done};
 pub struct CreateServicePrincipal;
 
 impl StepKind for CreateServicePrincipal {
+    const KIND: &'static str = "createServicePrincipal";
+
     fn sentence(&self) -> String {
         "Create the application's service principal".into()
     }

@@ -34,6 +34,8 @@ impl EnsureCustomRole {
 }
 
 impl StepKind for EnsureCustomRole {
+    const KIND: &'static str = "ensureCustomRole";
+
     fn sentence(&self) -> String {
         format!(
             "Create custom role '{}' on subscription {} (if missing)",

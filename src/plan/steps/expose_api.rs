@@ -73,6 +73,8 @@ fn patch(uris: Option<Value>, scopes: Option<Value>) -> Value {
 }
 
 impl StepKind for ExposeApi {
+    const KIND: &'static str = "exposeApi";
+
     fn sentence(&self) -> String {
         format!(
             "Expose the API api://{{application ID}} with scope {}",

@@ -19,6 +19,8 @@ pub struct FindApplication {
 }
 
 impl StepKind for FindApplication {
+    const KIND: &'static str = "findApplication";
+
     fn sentence(&self) -> String {
         format!("Find application {} in the tenant", self.app_id)
     }

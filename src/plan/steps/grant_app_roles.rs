@@ -33,6 +33,8 @@ fn already_assigned(e: &ApiError) -> bool {
 }
 
 impl StepKind for GrantAppRoles {
+    const KIND: &'static str = "grantAppRoles";
+
     fn sentence(&self) -> String {
         format!(
             "Grant {} application permission{} {}",

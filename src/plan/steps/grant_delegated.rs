@@ -57,6 +57,8 @@ impl GrantDelegated {
 }
 
 impl StepKind for GrantDelegated {
+    const KIND: &'static str = "grantDelegated";
+
     fn sentence(&self) -> String {
         let name = match &self.resource {
             GrantResource::Api { display_name, .. } => display_name.clone(),

@@ -43,6 +43,8 @@ use super::{AppIds, Outcome, Plan, Progress, Step, StepRecord};
 /// What every step kind provides; [`Step`] dispatches to it.
 #[allow(async_fn_in_trait)] // used with static dispatch only
 pub trait StepKind {
+    /// Its name in saved plans (`createApplication`…).
+    const KIND: &'static str;
     /// One sentence for the review and progress lists.
     fn sentence(&self) -> String;
     /// The requests the step sends when it has its change to make, in
@@ -70,6 +72,11 @@ pub trait StepKind {
     fn resources(&self) -> Vec<&str> {
         Vec::new()
     }
+}
+
+/// [`StepKind::KIND`] of a step's data.
+pub(crate) fn kind_of<K: StepKind>(_: &K) -> &'static str {
+    K::KIND
 }
 
 /// The Graph scope every application step needs.

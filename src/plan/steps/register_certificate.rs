@@ -46,6 +46,8 @@ fn patch(keys: serde_json::Value) -> serde_json::Value {
 }
 
 impl StepKind for RegisterCertificate {
+    const KIND: &'static str = "registerCertificate";
+
     fn sentence(&self) -> String {
         format!(
             "Register certificate {} (thumbprint {}), keeping the existing ones",
