@@ -10,9 +10,15 @@
 //! `{application-object-id}`, `{application-id}`, `{service-principal-id}`
 //! (filled from the progress once known), `{resource-service-principal-id}`,
 //! `{<permission> app role id}`, `{<permission> scope id}`,
-//! `{<role> role id}`, and `{...existing <collection>}` for the entries a
-//! whole-collection PATCH sends back unchanged. A step whose effect is
-//! found already made sends fewer of the previewed requests.
+//! `{<role> role id}`, `{description naming the application}` (other
+//! values read at run time), and `{...existing <collection>}` for the
+//! entries a whole-collection PATCH sends back unchanged.
+//!
+//! A preview is what the step sends when the plan runs in one go and the
+//! step has its change to make. A step that finds its effect already made
+//! sends the first of them only; a run resumed after a reload looks up
+//! again what an earlier step of the interrupted run had read (a resource's
+//! service principal, the role assignments, the application's keys).
 
 pub mod add_required_permissions;
 pub mod add_spa_redirect_uri;
