@@ -12,11 +12,12 @@ async fn wizards_send_no_more_requests_than_they_need() {
         println!("{}: {} requests (minimum {})", c.wizard, c.sent, c.minimum);
     }
     let sent: Vec<u32> = counts.iter().map(|c| c.sent).collect();
-    // F1 was 12 before the certificate travelled with the create and the
-    // role assignments were read once (GET+PATCH of keyCredentials, a GET
-    // of the same list before each of the 3 PUTs, a GET before the service
-    // principal's create): now its minimum, as every wizard's is (see
-    // `requests_per_wizard` for why no fewer can do).
+    // Before (6a5f90c): F1 12, F2 7, F4 7, F5 13 — the keyCredentials read
+    // and PATCH after the create, the same role-assignment list read before
+    // each PUT, a lookup before each create and grant on a service principal
+    // the plan had just made, a second read of the application for its
+    // keys. Now every wizard sends its minimum (see `requests_per_wizard`
+    // for why no fewer can do).
     assert_eq!(sent, [6, 4, 5, 7]);
     for c in &counts {
         assert_eq!(c.sent, c.minimum, "{}", c.wizard);
