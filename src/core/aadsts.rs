@@ -589,7 +589,8 @@ fn parse_entra_date(s: &str) -> Option<UnixTime> {
     let (month, day, year) = (d.next()??, d.next()??, d.next()??);
     let mut t = time.split(':').map(|x| x.parse::<u8>().ok());
     let (h, m, sec) = (t.next()??, t.next()??, t.next().flatten().unwrap_or(0));
-    let dt = der::DateTime::new(year, month as u8, day as u8, h, m, sec).ok()?;
+    let (month, day) = (u8::try_from(month).ok()?, u8::try_from(day).ok()?);
+    let dt = der::DateTime::new(year, month, day, h, m, sec).ok()?;
     Some(UnixTime::from_der(dt))
 }
 
@@ -599,6 +600,18 @@ mod tests {
 
     fn t(s: &str) -> UnixTime {
         UnixTime::parse_rfc3339(s).unwrap()
+    }
+
+    /// A month or day past 255 was cast with `as`: `257/28/2018` became
+    /// January 28.
+    #[test]
+    fn found_key_dates_out_of_range_are_not_wrapped() {
+        assert_eq!(
+            parse_entra_date("01/28/2018 16:00:00"),
+            Some(t("2018-01-28T16:00:00Z"))
+        );
+        assert_eq!(parse_entra_date("257/28/2018 16:00:00"), None);
+        assert_eq!(parse_entra_date("01/284/2018 16:00:00"), None);
     }
 
     // As reported by an adal4j user: JSON with escaped slashes, key expired.
