@@ -121,6 +121,35 @@ impl Cloud {
     }
 }
 
+/// The page's Content-Security-Policy, as `index.html` carries it in a
+/// `<meta http-equiv>` (so that any static host enforces it): scripts only
+/// from the page itself plus WebAssembly compilation, no inline script or
+/// style, and `connect-src` limited to the page (its wasm and `config.json`)
+/// and the sign-in, Graph and ARM hosts of every national cloud. A local
+/// emulator's origin is added only where a deployment's configuration names
+/// it (`cargo xtask serve|test` do that to the built copy).
+/// `frame-ancestors` is not here: browsers ignore it in a meta element, so
+/// the host must send it as a header (README, "Hosting the page").
+pub fn content_security_policy(local_emulator: Option<&str>) -> String {
+    let mut connect = vec!["'self'".to_string()];
+    for cloud in Cloud::PUBLIC {
+        for origin in cloud.connect_src() {
+            if !connect.contains(&origin) {
+                connect.push(origin);
+            }
+        }
+    }
+    if let Some(base) = local_emulator {
+        connect.push(origin_of(base));
+    }
+    format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self'; manifest-src 'self'; worker-src 'self'; connect-src {}; \
+         object-src 'none'; base-uri 'none'; form-action 'none'",
+        connect.join(" ")
+    )
+}
+
 impl Endpoints {
     /// `{authority_host}/{tenant}`.
     pub fn authority(&self, tenant: &str) -> String {

@@ -23,6 +23,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let tc = tools::toolchain(&root);
     tools::ensure_web_build(&tc)?;
     site::build(&tc, dev)?;
+    site::allow_emulator(&site::dist(&root), &format!("http://{EMULATOR_ADDR}"))?;
 
     // Ctrl+C reaches the emulator too: it shares our process group.
     let mut build = tc.command("cargo");

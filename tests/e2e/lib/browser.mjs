@@ -1,6 +1,7 @@
 // Launches Debian's Chromium through playwright-core (never a downloaded
 // browser) with a fresh profile, and records what a page does: console
 // errors, uncaught exceptions and every request it makes.
+import { afterEach } from 'node:test';
 import { chromium } from 'playwright-core';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,16 @@ const FLAGS = [
   '--disable-dev-shm-usage',
 ];
 
+// Every Content-Security-Policy violation in any page of any context fails
+// the test it happened in: the page's policy must allow all it does.
+const cspViolations = [];
+afterEach(() => {
+  if (cspViolations.length > 0) {
+    const seen = cspViolations.splice(0);
+    throw new Error(`Content-Security-Policy violations: ${JSON.stringify(seen, null, 1)}`);
+  }
+});
+
 export async function launch() {
   const profile = mkdtempSync(join(process.env.E2E_TMP ?? tmpdir(), 'chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -22,6 +33,16 @@ export async function launch() {
     args: FLAGS,
     acceptDownloads: true,
     viewport: { width: 1280, height: 900 },
+  });
+  await context.exposeBinding('__e2eCspViolation', ({ page }, v) => {
+    cspViolations.push({ page: page?.url(), ...v });
+  });
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__e2eCspViolation({
+        directive: e.effectiveDirective, blocked: e.blockedURI, source: e.sourceFile, line: e.lineNumber,
+      });
+    });
   });
   return context;
 }

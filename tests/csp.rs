@@ -1,0 +1,48 @@
+//! The Content-Security-Policy that `index.html` carries is the one
+//! `cloud::content_security_policy` defines from the national clouds'
+//! endpoints, and the page is started without inline script.
+
+use entra_wizard::cloud::{Cloud, content_security_policy};
+
+const INDEX: &str = include_str!("../index.html");
+
+fn meta_policy() -> &'static str {
+    let marker = r#"http-equiv="Content-Security-Policy" content=""#;
+    let start = INDEX.find(marker).expect("index.html has a CSP meta element") + marker.len();
+    let len = INDEX[start..].find('"').expect("the content attribute ends");
+    &INDEX[start..start + len]
+}
+
+#[test]
+fn index_html_carries_the_policy_built_from_the_clouds() {
+    assert_eq!(meta_policy(), content_security_policy(None));
+}
+
+#[test]
+fn every_national_cloud_host_is_allowed_and_nothing_inline() {
+    let policy = content_security_policy(None);
+    for cloud in Cloud::PUBLIC {
+        for origin in cloud.connect_src() {
+            assert!(policy.contains(&format!(" {origin}")), "{origin} missing");
+        }
+    }
+    assert!(!policy.contains("unsafe-inline"));
+    assert!(!policy.contains(" 'unsafe-eval'"), "only 'wasm-unsafe-eval'");
+    assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval';"));
+    assert!(policy.contains("object-src 'none'"));
+    assert!(policy.contains("base-uri 'none'"));
+    // The emulator is allowed only when asked for.
+    assert!(!policy.contains("127.0.0.1"));
+    let local = content_security_policy(Some("http://127.0.0.1:8400/"));
+    assert!(local.contains("connect-src 'self' https://login.microsoftonline.com"));
+    assert!(local.contains(" http://127.0.0.1:8400;"));
+}
+
+#[test]
+fn the_page_has_no_inline_script() {
+    // Every <script> in the source page is trunk's or external.
+    for (i, _) in INDEX.match_indices("<script") {
+        let tag = &INDEX[i..i + INDEX[i..].find('>').unwrap()];
+        assert!(tag.contains("src="), "inline script: {tag}");
+    }
+}
