@@ -1,0 +1,95 @@
+// entra-wizard's service worker: the page opens offline after one visit.
+//
+// It caches the page's own files only — index.html, boot.js, the hashed
+// loader, wasm and stylesheet, the icon, the manifest and config.json — and
+// never touches any other origin: sign-in, Microsoft Graph and ARM requests
+// (and a local emulator on another port) go to the network untouched, so no
+// token or API answer is ever stored. Non-GET requests are never handled.
+//
+// Navigations are network-first, so an online load always gets the newest
+// page (its hashed files are then fetched and cached under new names);
+// offline, the cached page is served. Hashed files never change, so they are
+// served from the cache first. After a new page is seen, the files of the
+// old one are dropped.
+
+const CACHE = 'entra-wizard-page';
+const PAGE = new URL('./', self.location).href;
+
+/** Same-origin files a page's HTML refers to (href, src, data-js, data-wasm). */
+function assetsOf(html) {
+  const urls = new Set([PAGE, new URL('config.json', PAGE).href, new URL('boot.js', PAGE).href]);
+  for (const m of html.matchAll(/(?:href|src|data-js|data-wasm)="([^"]+)"/g)) {
+    const url = new URL(m[1], PAGE);
+    if (url.origin === self.location.origin) urls.add(url.href);
+  }
+  return [...urls];
+}
+
+/** Caches the page at `html` and its files; drops files no longer referred to. */
+async function keep(html) {
+  const cache = await caches.open(CACHE);
+  const wanted = assetsOf(html);
+  await cache.put(PAGE, new Response(html, { headers: { 'Content-Type': 'text/html; charset=utf-8' } }));
+  await Promise.all(wanted.filter((u) => u !== PAGE).map(async (u) => {
+    if (!(await cache.match(u))) {
+      const r = await fetch(u, { cache: 'no-cache' });
+      if (r.ok) await cache.put(u, r);
+    }
+  }));
+  for (const request of await cache.keys()) {
+    if (!wanted.includes(request.url) && request.url !== new URL('sw.js', PAGE).href) await cache.delete(request);
+  }
+}
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const r = await fetch(PAGE, { cache: 'no-cache' });
+    if (r.ok) await keep(await r.text());
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(self.clients.claim());
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin) return;
+
+  if (request.mode === 'navigate') {
+    // Network first; offline (or a server error) falls back to the cache.
+    event.respondWith((async () => {
+      try {
+        const r = await fetch(request);
+        if (r.ok) {
+          const copy = r.clone();
+          event.waitUntil(copy.text().then(keep));
+          return r;
+        }
+        return (await caches.match(PAGE)) ?? r;
+      } catch (e) {
+        const cached = await caches.match(PAGE);
+        if (cached) return cached;
+        throw e;
+      }
+    })());
+    return;
+  }
+
+  if (url.pathname.endsWith('/config.json')) {
+    // The deployment's settings: fresh when online, cached when not.
+    event.respondWith(fetch(request).then(async (r) => {
+      if (r.ok) await (await caches.open(CACHE)).put(request, r.clone());
+      return r;
+    }).catch(async (e) => (await caches.match(request)) ?? Promise.reject(e)));
+    return;
+  }
+
+  event.respondWith((async () => {
+    const cached = await caches.match(request);
+    if (cached) return cached;
+    return fetch(request);
+  })());
+});
