@@ -39,7 +39,10 @@ const USAGE: &str = "\
 cargo xtask serve [--dev] [--port N]   build the page and serve it on http://127.0.0.1:8080
                                        next to the demo tenant (the emulator)
 cargo xtask test [--no-e2e]            install what is missing, then run every test
-cargo xtask bench [--runs N]           time generate/inspect in Chromium against OpenSSL, and the page size
+                 [--only native|browser|e2e] [-- E2E_FILES...]
+                                       only one runner; only some Playwright files
+cargo xtask bench [--runs N] [--size]  time generate/inspect in Chromium against OpenSSL, and the page size
+                                       against its budget (--size: only the size); non-zero over budget
 cargo xtask fuzz [--seconds N]         fuzz each parser of untrusted input for N s (default 60) with
                  [--target NAME]       AFL++; prints executions, crashes and hangs; non-zero on a crash
 ";

@@ -71,28 +71,73 @@ fn count(lines: &[String]) -> (u64, u64) {
     (passed, failed)
 }
 
+/// Which runners a `cargo xtask test` call runs, and which e2e files.
+#[derive(Debug, PartialEq, Eq)]
+struct Selection {
+    native: bool,
+    browser: bool,
+    e2e: bool,
+    /// After `--`: e2e test files (all of them when empty).
+    e2e_files: Vec<String>,
+}
+
+fn select(args: &[String]) -> Result<Selection, String> {
+    let (flags, files) = match args.iter().position(|a| a == "--") {
+        Some(i) => (&args[..i], args[i + 1..].to_vec()),
+        None => (args, Vec::new()),
+    };
+    let mut s = Selection {
+        native: true,
+        browser: true,
+        e2e: true,
+        e2e_files: files,
+    };
+    let mut it = flags.iter();
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--no-e2e" => s.e2e = false,
+            "--only" => {
+                let which = it.next().map(String::as_str);
+                s.native = which == Some("native");
+                s.browser = which == Some("browser");
+                s.e2e = which == Some("e2e");
+                if !(s.native || s.browser || s.e2e) {
+                    return Err("--only takes native, browser or e2e".into());
+                }
+            }
+            other => return Err(format!("unknown option '{other}' for test")),
+        }
+    }
+    Ok(s)
+}
+
 pub fn run(args: &[String]) -> Result<(), String> {
-    let e2e = !args.iter().any(|a| a == "--no-e2e");
+    let selection = select(args)?;
     let root = root();
     let tc = tools::toolchain(&root);
     tools::ensure_test_tools(&tc)?;
     let mut tally = Tally::default();
 
-    let mut native = tc.command("cargo");
-    native.args(["test", "--workspace"]);
-    tally.runner("native tests (cargo test --workspace)", native);
+    if selection.native {
+        let mut native = tc.command("cargo");
+        native.args(["test", "--workspace"]);
+        tally.runner("native tests (cargo test --workspace)", native);
+    }
 
-    tally.runner(
-        "browser tests (wasm-bindgen-test in headless Chromium)",
-        wasm_tests(&tc),
-    );
+    if selection.browser {
+        tally.runner(
+            "browser tests (wasm-bindgen-test in headless Chromium)",
+            wasm_tests(&tc),
+        );
+    }
 
-    if e2e {
+    if selection.e2e {
         // The page talks to a fresh demo tenant on a free port: its
         // config.json (copied into dist by the build) is rewritten to it.
         let setup = site::build(&tc, false).and_then(|()| {
             let emulator = Emulator::start(&tc)?;
             write_config(&site::dist(&root), &emulator.url)?;
+            site::allow_emulator(&site::dist(&root), &emulator.url)?;
             let addr = site::serve_static(site::dist(&root), "127.0.0.1:0")?;
             Ok((emulator, addr))
         });
@@ -100,7 +145,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
             Ok((emulator, addr)) => {
                 tally.runner(
                     "end-to-end tests (Playwright in Chromium)",
-                    e2e_tests(&tc, &format!("http://{addr}"), &emulator.url),
+                    e2e_tests(
+                        &tc,
+                        &format!("http://{addr}"),
+                        &emulator.url,
+                        &selection.e2e_files,
+                    ),
                 );
                 drop(emulator);
             }
@@ -205,12 +255,13 @@ fn write_config(dist: &std::path::Path, url: &str) -> Result<(), String> {
 /// The page's sign-in client in the emulator's demo seed.
 const DEMO_CLIENT_ID: &str = "3c9f1e2a-7d4b-4a8e-b6c5-1f0e9d8c7b6a";
 
-fn e2e_tests(tc: &Toolchain, base_url: &str, emulator_url: &str) -> Command {
+fn e2e_tests(tc: &Toolchain, base_url: &str, emulator_url: &str, files: &[String]) -> Command {
     let tmp = tc.root.join("target").join("e2e");
     let _ = std::fs::create_dir_all(&tmp);
     let mut c = tc.command("node");
     c.current_dir(tc.root.join("tests").join("e2e"))
         .args(["--test", "--test-concurrency=1"])
+        .args(files)
         .env("E2E_BASE_URL", base_url)
         .env("E2E_EMULATOR_URL", emulator_url)
         .env("E2E_CHROMIUM", CHROMIUM)
@@ -221,7 +272,24 @@ fn e2e_tests(tc: &Toolchain, base_url: &str, emulator_url: &str) -> Command {
 
 #[cfg(test)]
 mod tests {
-    use super::count;
+    use super::{count, select};
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn selects_runners_and_e2e_files() {
+        let all = select(&[]).unwrap();
+        assert!(all.native && all.browser && all.e2e && all.e2e_files.is_empty());
+        let no_e2e = select(&args("--no-e2e")).unwrap();
+        assert!(no_e2e.native && no_e2e.browser && !no_e2e.e2e);
+        let some = select(&args("--only e2e -- a.test.mjs b.test.mjs")).unwrap();
+        assert!(!some.native && !some.browser && some.e2e);
+        assert_eq!(some.e2e_files, ["a.test.mjs", "b.test.mjs"]);
+        assert!(select(&args("--only nothing")).is_err());
+        assert!(select(&args("--fast")).is_err());
+    }
 
     #[test]
     fn counts_cargo_and_node_summaries() {
