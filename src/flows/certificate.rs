@@ -172,14 +172,21 @@ pub async fn decide(
     }
 }
 
-/// The index of `plan`'s certificate registration when it has not run yet
-/// in `progress` (then a key generated in a page that was since closed is
-/// not registered yet: see [`replace_pending`]).
+/// The index of `plan`'s certificate registration when, by `progress`, the
+/// certificate is not registered yet: neither its step done nor carried by
+/// an application the plan created (then a key generated in a page that was
+/// since closed is not registered yet: see [`replace_pending`]).
 pub fn pending_registration(plan: &Plan, progress: &Progress) -> Option<usize> {
-    plan.steps.iter().enumerate().find_map(|(i, s)| {
-        (matches!(s, Step::RegisterCertificate { .. })
-            && !progress.steps.get(i).is_some_and(|r| r.is_done()))
-        .then_some(i)
+    plan.steps.iter().enumerate().find_map(|(i, s)| match s {
+        Step::RegisterCertificate(r) => {
+            let done = progress.steps.get(i).is_some_and(|r| r.is_done())
+                || progress
+                    .registered_certificates
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case(&r.thumbprint));
+            (!done).then_some(i)
+        }
+        _ => None,
     })
 }
 
@@ -247,7 +254,13 @@ mod tests {
         );
         progress.check(&plan).unwrap();
 
-        // Once registered there is nothing to replace.
+        // Once registered — with the application's create, or by its own
+        // step — there is nothing to replace.
+        let mut created = progress.clone();
+        created
+            .registered_certificates
+            .push(new.info().unwrap().sha1.to_lowercase());
+        assert_eq!(pending_registration(&plan, &created), None);
         progress.steps[1].outcome = Some(Outcome::Changed);
         assert_eq!(pending_registration(&plan, &progress), None);
         assert!(matches!(

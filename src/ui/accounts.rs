@@ -1,52 +1,53 @@
 //! Service accounts: the connection records finished wizards saved in this
-//! browser (IDs, dates, thumbprints; never a key), listed, exported and
-//! imported as JSON (`crate::flows::connection::{export, import}`).
+//! browser (IDs, dates, thumbprints; never a key), listed, opened one by one
+//! (`#/accounts/{id}`), exported and imported as JSON
+//! (`crate::flows::connection::{export, import}`). Records are the same
+//! service account by `flows::connection`'s one rule (tenant + application).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen_futures::JsFuture;
 
 use super::certificates::copy_to_clipboard;
-use super::connect::{save_records, saved_records};
+use super::error::UiError;
+use super::storage;
 use crate::flows::connection::{self, AuthMethod, ConnectionRecord};
-use crate::web::download;
+use crate::flows::route::{Prefill, Route, Wizard};
+use crate::web::{download, file};
 
 #[component]
 pub fn ServiceAccountsPage() -> impl IntoView {
-    let records = RwSignal::new(saved_records());
+    let records = RwSignal::new(storage::records());
     let status = RwSignal::new(None::<String>);
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<UiError>);
 
     let on_import = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
-        let Some(file) = input.files().and_then(|l| l.get(0)) else {
+        let Some(chosen) = file::chosen(&input) else {
             return;
         };
         input.set_value("");
         spawn_local(async move {
-            let text = match JsFuture::from(file.text()).await {
-                Ok(t) => t.as_string().unwrap_or_default(),
-                Err(_) => {
-                    error.set(Some("The file could not be read.".into()));
-                    return;
+            let outcome = match file::read(chosen).await {
+                Ok(bytes) => {
+                    connection::import(&String::from_utf8_lossy(&bytes)).map_err(UiError::from)
                 }
+                Err(_) => Err(UiError::FileUnreadable),
             };
-            match connection::import(&text) {
+            match outcome {
                 Ok(imported) => {
                     let count = imported.len();
                     let mut all = records.get_untracked();
                     for r in imported {
-                        all.retain(|o| !(o.app_id == r.app_id && o.tenant_id == r.tenant_id));
-                        all.push(r);
+                        connection::upsert(&mut all, r);
                     }
-                    save_records(&all);
+                    storage::save_records(&all);
                     records.set(all);
                     error.set(None);
                     status.set(Some(format!("Imported {count} service account(s).")));
                 }
                 Err(e) => {
                     status.set(None);
-                    error.set(Some(e.to_string()));
+                    error.set(Some(e));
                 }
             }
         });
@@ -93,17 +94,30 @@ pub fn ServiceAccountsPage() -> impl IntoView {
                     on:change=on_import />
             </div>
             <p class="status" role="status" aria-live="polite">{move || status.get()}</p>
-            <p class="error" role="alert">{move || error.get()}</p>
+            <p class="error" role="alert">{move || error.get().map(|e| e.to_string())}</p>
         </section>
     }
 }
 
+/// `#/accounts/{id}`: one service account, or why there is none.
 #[component]
-fn AccountItem(
-    record: ConnectionRecord,
-    records: RwSignal<Vec<ConnectionRecord>>,
-) -> impl IntoView {
-    let auth = match &record.auth {
+pub fn AccountPage(id: String) -> impl IntoView {
+    let records = RwSignal::new(storage::records());
+    view! {
+        <p><a href=Route::Accounts.format()>"← All service accounts"</a></p>
+        {move || match connection::find(&records.get(), &id).cloned() {
+            Some(r) => view! { <ul class="accounts" id="account-detail"><AccountItem record=r records=records /></ul> }.into_any(),
+            None => view! {
+                <p class="error" role="alert" id="account-missing">
+                    {format!("This browser has no saved service account '{id}': it was forgotten, or saved in another browser (import its JSON under Service accounts).")}
+                </p>
+            }.into_any(),
+        }}
+    }
+}
+
+fn auth_summary(auth: &AuthMethod) -> String {
+    match auth {
         AuthMethod::Certificate {
             thumbprint,
             not_after,
@@ -113,13 +127,31 @@ fn AccountItem(
             Some(e) => format!("Client secret {hint}…, valid until {e}"),
             None => format!("Client secret {hint}…"),
         },
-    };
-    let app_id = record.app_id.clone();
-    let tenant = record.tenant_id.clone();
+    }
+}
+
+#[component]
+fn AccountItem(
+    record: ConnectionRecord,
+    records: RwSignal<Vec<ConnectionRecord>>,
+) -> impl IntoView {
+    let auth = auth_summary(&record.auth);
+    let (tenant, app_id) = (record.tenant_id.clone(), record.app_id.clone());
     let copy = record.app_id.clone();
+    let detail = Route::Account(record.route_id()).format();
+    let prefill = Prefill {
+        app: Some(record.app_id.clone()),
+        tenant: Some(record.tenant_id.clone()),
+        thumbprint: match &record.auth {
+            AuthMethod::Certificate { thumbprint, .. } => Some(thumbprint.clone()),
+            AuthMethod::ClientSecret { .. } => None,
+        },
+    };
+    let renew = Route::Renew(prefill.clone()).format();
+    let roles = Route::Connect(Wizard::Roles, Prefill::app(record.app_id.clone())).format();
     view! {
         <li class="card">
-            <h3>{record.name.clone()}</h3>
+            <h3><a href=detail>{record.name.clone()}</a></h3>
             <dl class="facts">
                 <dt>"Application (client) ID"</dt>
                 <dd>{record.app_id.clone()}</dd>
@@ -140,10 +172,12 @@ fn AccountItem(
             </dl>
             <div class="actions">
                 <button type="button" on:click=move |_| copy_to_clipboard(copy.clone())>"Copy application ID"</button>
+                <a class="button" href=renew>"Renew"</a>
+                <a class="button" href=roles>"Check Azure roles"</a>
                 <button type="button" on:click=move |_| {
                     let mut all = records.get_untracked();
-                    all.retain(|o| !(o.app_id == app_id && o.tenant_id == tenant));
-                    save_records(&all);
+                    connection::forget(&mut all, &tenant, &app_id);
+                    storage::save_records(&all);
                     records.set(all);
                 }>"Forget"</button>
             </div>

@@ -1,15 +1,15 @@
 //! Leptos components. They gather inputs and show results; the logic they
-//! call lives in `crate::core`.
+//! call lives in `crate::flows`, `crate::plan` and `crate::core`.
 
 mod accounts;
 mod certificates;
-mod connect;
-mod existing;
-mod portal;
-mod roles;
+mod error;
+mod fields;
+mod router;
 mod session;
 mod settings;
 mod shell;
-mod subscriptions;
+mod storage;
+mod wizards;
 
 pub use shell::App;

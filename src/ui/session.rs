@@ -14,24 +14,19 @@ use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
+use super::error::UiError;
+use super::storage;
 use crate::auth::pkce::RANDOM_BYTES;
-use crate::auth::tokens::{self, Account, Audience, TokenCache};
-use crate::auth::{PendingSignIn, SignInConfig, begin};
+use crate::auth::tokens::{self, Account, Audience, TokenCache, TokenError};
+use crate::auth::{SignInConfig, begin};
 use crate::client::ApiClient;
 use crate::cloud::{Cloud, Endpoints};
 use crate::http::{HttpClient, HttpRequest, RetryPolicy};
+use crate::web::clock;
 use crate::web::fetch::{FetchClient, TimerSleeper};
-use crate::web::{clock, storage};
 
-/// localStorage key of the admin's settings (cloud, client ID, tenant).
-pub const SETTINGS_KEY: &str = "entra-wizard.settings";
-/// sessionStorage key of the sign-in in progress (removed after use).
-const PENDING_KEY: &str = "entra-wizard.sign-in";
-/// sessionStorage key of the page to come back to after the redirect.
-const RETURN_KEY: &str = "entra-wizard.sign-in-return";
-/// sessionStorage key of the permissions an incremental-consent sign-in
-/// asked for (bare names; removed once the sign-in completes).
-const CONSENT_KEY: &str = "entra-wizard.sign-in-consent";
+/// The signed-in API client the wizards use.
+pub type Api = ApiClient<'static, FetchClient, TimerSleeper>;
 
 /// The clouds the Settings page offers: `(id in config.json, label)`.
 pub const CLOUDS: [(&str, &str); 5] = [
@@ -177,7 +172,7 @@ impl Session {
     /// Creates the session, provides it as context, fetches `config.json`
     /// and completes a sign-in whose answer is in the address.
     pub fn start() -> Session {
-        let saved = storage::local_get(SETTINGS_KEY).and_then(|s| serde_json::from_str(&s).ok());
+        let saved = storage::settings();
         let session = Session {
             defaults: RwSignal::new(None),
             loaded: RwSignal::new(false),
@@ -212,12 +207,7 @@ impl Session {
     }
 
     pub fn save_settings(&self, s: Option<Settings>) {
-        match &s {
-            Some(s) => {
-                storage::local_set(SETTINGS_KEY, &serde_json::to_string(s).unwrap_or_default());
-            }
-            None => storage::local_remove(SETTINGS_KEY),
-        }
+        storage::save_settings(s.as_ref());
         self.saved.set(s);
     }
 
@@ -282,8 +272,7 @@ impl Session {
             });
         match outcome {
             Ok((url, pending)) => {
-                let json = serde_json::to_string(&pending).unwrap_or_default();
-                if !storage::session_set(PENDING_KEY, &json) {
+                if !storage::save_pending_sign_in(&pending) {
                     self.error.set(Some(
                         "This browser refuses sessionStorage, which the sign-in needs.".into(),
                     ));
@@ -292,12 +281,7 @@ impl Session {
                 let hash = web_sys::window()
                     .and_then(|w| w.location().hash().ok())
                     .unwrap_or_default();
-                storage::session_set(RETURN_KEY, &hash);
-                if missing.is_empty() {
-                    storage::session_remove(CONSENT_KEY);
-                } else {
-                    storage::session_set(CONSENT_KEY, &missing.join(", "));
-                }
+                storage::save_sign_in_return(&hash, missing);
                 if let Some(w) = web_sys::window() {
                     let _ = w.location().assign(&url);
                 }
@@ -321,12 +305,20 @@ impl Session {
         self.error.set(None);
     }
 
+    /// An API client with the Graph token, and the ARM token when `arm`.
+    pub async fn api(&self, arm: bool) -> Result<Api, UiError> {
+        let config = self.sign_in_config().ok_or(UiError::SignedOut)?;
+        let graph = self.token(Audience::Graph).await?;
+        let mut api = api_client(config.cloud.endpoints()).with_graph_token(graph);
+        if arm {
+            api = api.with_arm_token(self.token(Audience::Arm).await?);
+        }
+        Ok(api)
+    }
+
     /// A token for `audience`, from memory or through the refresh token.
-    pub async fn token(&self, audience: Audience) -> Result<String, String> {
-        let config = self
-            .config
-            .get_value()
-            .ok_or_else(|| "Sign in first.".to_string())?;
+    pub async fn token(&self, audience: Audience) -> Result<String, TokenError> {
+        let config = self.config.get_value().ok_or(TokenError::NotSignedIn)?;
         let mut cache = self
             .cache
             .try_update_value(std::mem::take)
@@ -337,7 +329,7 @@ impl Session {
         if matches!(self.auth.get_untracked(), AuthState::SignedIn(_)) {
             self.cache.set_value(cache);
         }
-        out.map_err(|e| e.to_string())
+        out
     }
 
     /// When the address carries a sign-in answer (`#code=…` or `#error=…`):
@@ -357,22 +349,18 @@ impl Session {
             return;
         }
         let href = location.href().unwrap_or_default();
-        let pending = storage::session_get(PENDING_KEY);
-        storage::session_remove(PENDING_KEY);
-        let back = storage::session_get(RETURN_KEY)
+        let (pending, back, consented) = storage::take_sign_in();
+        let back = back
             .filter(|h| h.starts_with("#/"))
             .unwrap_or_else(|| "#/connect".into());
-        storage::session_remove(RETURN_KEY);
-        let consented = storage::session_get(CONSENT_KEY);
-        storage::session_remove(CONSENT_KEY);
         let path = location.pathname().unwrap_or_else(|_| "/".into());
         if let Ok(history) = window.history() {
             let _ =
                 history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("{path}{back}")));
         }
-        let pending = match pending.map(|p| serde_json::from_str::<PendingSignIn>(&p)) {
-            Some(Ok(p)) => p,
-            _ => {
+        let pending = match pending {
+            Some(p) => p,
+            None => {
                 self.error
                     .set(Some(crate::auth::SignInError::NotPending.to_string()));
                 return;
@@ -402,8 +390,8 @@ impl Session {
                         session.notice.set(Some(format!(
                             "Signed in again with consent for {permissions}. The form could not be \
                              kept across the sign-in (passwords and keys never leave this page's \
-                             memory): choose the wizard again, fill it in and review — the plan is \
-                             no longer blocked."
+                             memory): fill the wizard in again and review — the plan is no longer \
+                             blocked."
                         )));
                     }
                 }

@@ -1,107 +1,31 @@
-//! The application shell: header, navigation and the page area. The current
-//! page follows the URL fragment (`#/certificates`) so it survives a reload
-//! and the browser's back button works.
+//! The application shell: header, navigation and the page area. The page
+//! follows the route in the URL fragment (`flows::route`, `ui::router`),
+//! so that it survives a reload, links can open a wizard with data, and
+//! the browser's back and forward buttons work.
 
 use leptos::prelude::*;
-use wasm_bindgen::prelude::*;
 
-use super::accounts::ServiceAccountsPage;
+use super::accounts::{AccountPage, ServiceAccountsPage};
 use super::certificates::CertificatesPage;
-use super::connect::ConnectPage;
+use super::router;
 use super::session::{AuthState, Session};
 use super::settings::SettingsPage;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Page {
-    Connect,
-    ServiceAccounts,
-    Dashboard,
-    Certificates,
-    Settings,
-}
-
-impl Page {
-    pub const ALL: [Page; 5] = [
-        Page::Connect,
-        Page::ServiceAccounts,
-        Page::Dashboard,
-        Page::Certificates,
-        Page::Settings,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Page::Connect => "Connect",
-            Page::ServiceAccounts => "Service accounts",
-            Page::Dashboard => "Dashboard",
-            Page::Certificates => "Certificates",
-            Page::Settings => "Settings",
-        }
-    }
-
-    pub fn slug(self) -> &'static str {
-        match self {
-            Page::Connect => "connect",
-            Page::ServiceAccounts => "service-accounts",
-            Page::Dashboard => "dashboard",
-            Page::Certificates => "certificates",
-            Page::Settings => "settings",
-        }
-    }
-
-    fn from_hash(hash: &str) -> Page {
-        let slug = hash.trim_start_matches('#').trim_start_matches('/');
-        let slug = slug.split('/').next().unwrap_or_default();
-        Page::ALL
-            .into_iter()
-            .find(|p| p.slug() == slug)
-            .unwrap_or(Page::Certificates)
-    }
-
-    /// What a page that is not built yet will do, in the admin's terms.
-    fn coming(self) -> &'static str {
-        match self {
-            Page::Connect => {
-                "Register a new Entra application for a service, or connect an existing one: \
-                 certificate or secret, required permissions, Azure roles and a connection bundle."
-            }
-            Page::ServiceAccounts => {
-                "The service accounts this browser has set up: review the authentication method, \
-                 renew a secret or certificate, re-create a deleted application."
-            }
-            Page::Dashboard => {
-                "Every application in the tenant with its secrets and certificates, sorted by \
-                 expiry; paste an AADSTS error to find the key and the fix."
-            }
-            Page::Certificates => "",
-            Page::Settings => {
-                "The cloud (Global, US Government, China or the local emulator) and the sign-in \
-                 application this page uses."
-            }
-        }
-    }
-}
-
-fn current_hash() -> String {
-    web_sys::window()
-        .and_then(|w| w.location().hash().ok())
-        .unwrap_or_default()
-}
+use super::wizards::ConnectPage;
+use crate::flows::route::{Prefill, Route, Section, Wizard};
 
 #[component]
 pub fn App() -> impl IntoView {
     // Before the page follows the address: a sign-in answer in the fragment
     // is taken out of it here.
     let session = Session::start();
-    let (page, set_page) = signal(Page::from_hash(&current_hash()));
-
-    // Follow back/forward and typed fragments.
-    let on_hash =
-        Closure::<dyn FnMut()>::new(move || set_page.set(Page::from_hash(&current_hash())));
-    if let Some(w) = web_sys::window() {
-        w.set_onhashchange(Some(on_hash.as_ref().unchecked_ref()));
-    }
-    on_hash.forget();
+    let route = router::provide();
+    // The page to show: every Connect route is the one Connect page (it
+    // follows the wizard and its prefill itself), so that choosing another
+    // wizard does not rebuild the page.
+    let page = Memo::new(move |_| match route.get() {
+        Route::Connect(..) => Route::Connect(Wizard::NewApp, Prefill::default()),
+        other => other,
+    });
 
     view! {
         <a class="skip" href="#main">"Skip to content"</a>
@@ -112,16 +36,16 @@ pub fn App() -> impl IntoView {
             </span>
             <nav aria-label="Main">
                 <ul>
-                    {Page::ALL
+                    {Section::ALL
                         .into_iter()
-                        .map(|p| {
+                        .map(|s| {
                             view! {
                                 <li>
                                     <a
-                                        href=format!("#/{}", p.slug())
-                                        aria-current=move || (page.get() == p).then_some("page")
+                                        href=s.home().format()
+                                        aria-current=move || (route.get().section() == Some(s)).then_some("page")
                                     >
-                                        {p.title()}
+                                        {s.title()}
                                     </a>
                                 </li>
                             }
@@ -145,16 +69,20 @@ pub fn App() -> impl IntoView {
         })}
         <main id="main" tabindex="-1">
             {move || {
-                let p = page.get();
-                let body = match p {
-                    Page::Certificates => view! { <CertificatesPage /> }.into_any(),
-                    Page::Settings => view! { <SettingsPage /> }.into_any(),
-                    Page::Connect => view! { <ConnectPage /> }.into_any(),
-                    Page::ServiceAccounts => view! { <ServiceAccountsPage /> }.into_any(),
-                    _ => view! { <p class="lead">{p.coming()}</p> }.into_any(),
+                let r = page.get();
+                let title = r.title();
+                let body = match r {
+                    Route::Certificates => view! { <CertificatesPage /> }.into_any(),
+                    Route::Settings => view! { <SettingsPage /> }.into_any(),
+                    Route::Connect(..) => view! { <ConnectPage /> }.into_any(),
+                    Route::Accounts => view! { <ServiceAccountsPage /> }.into_any(),
+                    Route::Account(id) => view! { <AccountPage id=id /> }.into_any(),
+                    Route::Renew(prefill) => view! { <RenewPage prefill=prefill /> }.into_any(),
+                    Route::Dashboard => view! { <DashboardPage /> }.into_any(),
+                    Route::NotFound(path) => view! { <NotFound path=path /> }.into_any(),
                 };
                 view! {
-                    <h1>{p.title()}</h1>
+                    <h1>{title}</h1>
                     {body}
                 }
             }}
@@ -162,6 +90,74 @@ pub fn App() -> impl IntoView {
         <footer class="foot">
             "Private keys are generated and opened in this page and never leave it."
         </footer>
+    }
+}
+
+/// The sections, as links (for pages that send the admin elsewhere).
+fn section_links() -> impl IntoView {
+    view! {
+        <ul class="links">
+            {Section::ALL.into_iter().map(|s| view! {
+                <li><a href=s.home().format()>{s.title()}</a></li>
+            }).collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+fn NotFound(path: String) -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby="not-found-title">
+            <h2 id="not-found-title">{format!("There is no page at #{path}")}</h2>
+            <p>"The address may be mistyped, or it comes from another version of this page. Go to:"</p>
+            {section_links()}
+        </section>
+    }
+}
+
+/// `#/renew`: what the renewal will do with what the link names.
+#[component]
+fn RenewPage(prefill: Prefill) -> impl IntoView {
+    let facts: Vec<(&str, String)> = [
+        ("Application (client) ID", prefill.app.clone()),
+        ("Certificate thumbprint", prefill.thumbprint.clone()),
+        ("Tenant", prefill.tenant.clone()),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .collect();
+    view! {
+        <p class="lead" id="renew-coming">
+            "Renewing a credential is coming to this page: for the application below, it will generate a \
+             new certificate in the page (or take a PFX you have), register it next to the current one \
+             — with the whole-collection update Microsoft requires once a certificate has expired \
+             (AADSTS700027) — and then keep or remove the old one, as you choose."
+        </p>
+        {(!facts.is_empty()).then(|| view! {
+            <dl class="facts" id="renew-target">
+                {facts.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+            </dl>
+        })}
+        <p>
+            "Until then: " <a href=Route::Accounts.format()>"Service accounts"</a>
+            " lists what this browser set up, and "
+            <a href=Route::Connect(Wizard::ExistingApp, prefill.clone()).format()>
+                "Use an existing application"
+            </a>
+            " registers a certificate you already have."
+        </p>
+    }
+}
+
+#[component]
+fn DashboardPage() -> impl IntoView {
+    view! {
+        <p class="lead" id="dashboard-coming">
+            "Every application in the tenant with its secrets and certificates, sorted by expiry; \
+             paste an AADSTS error to find the key and the fix; renew many at once. This page is \
+             coming: until then, Service accounts lists what this browser set up."
+        </p>
+        <p><a href=Route::Accounts.format()>"Service accounts"</a></p>
     }
 }
 

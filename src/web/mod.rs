@@ -1,9 +1,9 @@
 //! Browser glue: the thin edge between `core` and the Web platform
-//! (WebCrypto, the clock, files and downloads, fetch, storage).
+//! (WebCrypto, the clock, files and downloads, fetch and timers).
+//! Storage is `ui::storage` (gloo-storage, one module for every key).
 
 pub mod clock;
 pub mod download;
 pub mod fetch;
 pub mod file;
-pub mod storage;
 pub mod webcrypto;

@@ -34,7 +34,7 @@ before(async () => { context = await launch(); });
 after(async () => { await context?.close(); });
 
 test('service accounts are imported, listed, exported and forgotten', async () => {
-  const { page, record: rec } = await openPage(context, '/#/service-accounts');
+  const { page, record: rec } = await openPage(context, '/#/accounts');
   await page.locator('#accounts-empty').waitFor();
   const records = [
     record('Backup One', '11111111-1111-4111-8111-111111111111'),

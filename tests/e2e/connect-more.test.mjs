@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, openPage, BASE_URL } from './lib/browser.mjs';
+import { downloadPfxAndApply } from './lib/wizard.mjs';
 import { EMULATOR_URL, reset, registerRedirectUri, signIn, state, requests, faults } from './lib/emulator.mjs';
 
 const DEVELOPMENT = '5b1e7c3a-2f4d-4e8b-9a6c-0d1e2f3a4b52';
@@ -90,7 +91,7 @@ test('F1 through 20 % throttled answers and a replication delay completes with n
   await page.getByLabel('Confirm password').fill(password);
   await page.getByRole('button', { name: 'Review' }).click();
   await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
-  await page.getByRole('button', { name: 'Apply' }).click();
+  await downloadPfxAndApply(page);
   await page.locator('#connection-card').waitFor({ timeout: 240_000 });
 
   const log = await requests();

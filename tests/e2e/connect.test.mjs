@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { launch, openPage, BASE_URL } from './lib/browser.mjs';
+import { downloadPfxAndApply } from './lib/wizard.mjs';
 import { EMULATOR_URL, reset, registerRedirectUri, signIn, state, requests } from './lib/emulator.mjs';
 
 const PRODUCTION = '5b1e7c3a-2f4d-4e8b-9a6c-0d1e2f3a4b51';
@@ -64,7 +65,9 @@ test('F1: an admin registers a new application with a generated certificate and 
   assert.equal(await page.locator('#plan-steps li details').count(), sentences.length);
   assert.match(await page.locator('#preflight').textContent(), /you have the roles this plan needs/);
 
-  await page.getByRole('button', { name: 'Apply' }).click();
+  // Apply waits for the generated key's PFX to be saved.
+  assert.equal(await page.getByRole('button', { name: 'Apply' }).isDisabled(), true);
+  await downloadPfxAndApply(page);
   const card = page.locator('#connection-card');
   await card.waitFor({ timeout: 180_000 });
   const facts = Object.fromEntries(

@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openPage, BASE_URL } from './lib/browser.mjs';
+import { downloadPfxAndApply } from './lib/wizard.mjs';
 import { EMULATOR_URL, CLIENT_ID, reset, registerRedirectUri, signIn, userToken, graph, state } from './lib/emulator.mjs';
 
 let context;
@@ -28,7 +29,8 @@ after(async () => {
 });
 
 async function fillPortal(page, name) {
-  await page.getByLabel('Restore Portal application').check();
+  // The sign-in brings the admin back to this wizard's own address.
+  await page.getByRole('radio', { name: 'Restore Portal application' }).check();
   await page.getByLabel('Application name').fill(name);
   await page.getByLabel('Restore Portal web address').fill('https://portal.contoso.com:4443');
   await page.getByLabel('PFX password').fill('Correct-Horse-Battery-9');
@@ -76,7 +78,7 @@ test('a plan needing a permission the page was not granted is blocked, consented
   // Reviewed again, the plan is no longer blocked and applies.
   await fillPortal(page, name);
   assert.equal(await page.locator('#consent-needed').count(), 0);
-  await page.getByRole('button', { name: 'Apply' }).click();
+  await downloadPfxAndApply(page);
   await page.locator('#connection-card').waitFor({ timeout: 180_000 });
   s = await state();
   assert.equal(Object.values(s.applications).filter((a) => a.body.displayName === name).length, 1);

@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openPage, BASE_URL } from './lib/browser.mjs';
+import { downloadPfxAndApply } from './lib/wizard.mjs';
 import { EMULATOR_URL, reset, registerRedirectUri, signIn, state } from './lib/emulator.mjs';
 
 const GRAPH_USER_READ = 'User.Read';
@@ -36,7 +37,7 @@ test('F5: a new Restore Portal application with its address, scope and consent',
   await page.getByRole('button', { name: 'Review' }).click();
   await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
   assert.match(await page.locator('#preflight').textContent(), /you have the roles this plan needs/);
-  await page.getByRole('button', { name: 'Apply' }).click();
+  await downloadPfxAndApply(page);
   const card = page.locator('#connection-card');
   await card.waitFor({ timeout: 180_000 });
   assert.match(await card.textContent(), /Restore Portal address/);
@@ -73,7 +74,7 @@ test('F5: an existing application gets the portal address, the scope and a new c
   await page.getByLabel('Confirm password').fill(password);
   await page.getByRole('button', { name: 'Review' }).click();
   await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
-  await page.getByRole('button', { name: 'Apply' }).click();
+  await downloadPfxAndApply(page);
   await page.locator('#connection-card').waitFor({ timeout: 180_000 });
 
   const s = await state();

@@ -1,9 +1,12 @@
 // F1 interrupted by a reload in the middle of apply: after signing in
 // again, "Resume" finishes the same plan with no duplicate application,
-// service principal or role assignment.
+// service principal or role assignment; when the reload came before the
+// certificate generated in the page was registered, the page says its key
+// is gone and registers a new certificate instead.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openPage, BASE_URL } from './lib/browser.mjs';
+import { downloadPfxAndApply } from './lib/wizard.mjs';
 import { EMULATOR_URL, reset, registerRedirectUri, signIn, state, faults } from './lib/emulator.mjs';
 
 const PRODUCTION = '5b1e7c3a-2f4d-4e8b-9a6c-0d1e2f3a4b51';
@@ -73,6 +76,55 @@ test('a reload in the middle of apply resumes after sign-in with no duplicates',
   assert.equal(new Set(assigned.map((r) => r.role_definition_id)).size, 3);
   // The saved progress is gone once finished.
   assert.equal(await page.evaluate(() => sessionStorage.getItem('entra-wizard.apply')), null);
+  assert.deepEqual(record.pageErrors, []);
+  await page.close();
+});
+
+test('a reload before the generated certificate is registered says its key is gone and registers a new one instead', async () => {
+  const name = `E2E Lost key ${Date.now()}`;
+  const password = 'Correct-Horse-Battery-9';
+  const { page, record } = await openPage(context, '/#/connect/new');
+  await signIn(page, 'admin');
+  await page.getByLabel('Application name').fill(name);
+  await page.getByLabel('Permission profile').selectOption('restore-portal');
+  await page.getByLabel('PFX password').fill(password);
+  await page.getByLabel('Confirm password').fill(password);
+  await page.getByRole('button', { name: 'Review' }).click();
+  await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
+
+  // Reload while the first step's first request is still waiting for its
+  // answer: nothing is created, and the key generated here is gone.
+  await faults({ spec: 'latency=4000ms' });
+  await downloadPfxAndApply(page);
+  await page.locator('#apply-progress li.running').waitFor({ timeout: 30_000 });
+  await page.reload();
+  await faults({ latencyMs: 0 });
+
+  await signIn(page, 'admin');
+  const lost = page.locator('#resume-lost-key');
+  await lost.waitFor();
+  assert.match(await lost.textContent(), /key is gone with the page/);
+  await lost.getByText('Use a new certificate instead', { exact: true }).click();
+  await lost.getByLabel('PFX password').fill(password);
+  await lost.getByLabel('Confirm password').fill(password);
+  await lost.getByRole('button', { name: 'Use this certificate' }).click();
+  const resume = page.getByRole('button', { name: 'Resume' });
+  // The new key must be saved before anything registers it.
+  const download = page.getByRole('button', { name: 'Download the PFX now' });
+  await download.waitFor({ timeout: 60_000 });
+  assert.equal(await resume.isDisabled(), true);
+  const [pfx] = await Promise.all([page.waitForEvent('download'), download.click()]);
+  assert.match(pfx.suggestedFilename(), /\.pfx$/);
+  await resume.click();
+  await page.locator('#connection-card').waitFor({ timeout: 180_000 });
+
+  const thumbprint = await page.locator('#connection-card dt', { hasText: 'Certificate thumbprint (SHA-1)' })
+    .evaluate((dt) => dt.nextElementSibling.firstChild.textContent);
+  const s = await state();
+  const apps = Object.values(s.applications).map((a) => a.body).filter((a) => a.displayName === name);
+  assert.equal(apps.length, 1);
+  assert.equal(apps[0].keyCredentials.length, 1, 'only the new certificate is registered');
+  assert.equal(apps[0].keyCredentials[0].customKeyIdentifier, thumbprint.toUpperCase());
   assert.deepEqual(record.pageErrors, []);
   await page.close();
 });

@@ -38,7 +38,11 @@ async fn read_file(file: web_sys::File) -> Result<Loaded, String> {
     let name = file.name();
     Ok(Loaded {
         name,
-        bytes: Zeroizing::new(crate::web::file::read(file).await?),
+        bytes: Zeroizing::new(
+            crate::web::file::read(file)
+                .await
+                .map_err(|e| e.to_string())?,
+        ),
     })
 }
 

@@ -5,14 +5,14 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::connect::signed_in_api;
-use super::session::{AuthState, use_session};
 use crate::arm::Subscription;
 use crate::flows::SubscriptionChoice;
+use crate::ui::error::UiError;
+use crate::ui::session::{AuthState, use_session};
 
 #[derive(Clone, Copy)]
 pub struct Subscriptions {
-    list: RwSignal<Option<Result<Vec<Subscription>, String>>>,
+    list: RwSignal<Option<Result<Vec<Subscription>, UiError>>>,
     chosen: RwSignal<String>,
     loading: RwSignal<bool>,
 }
@@ -34,10 +34,10 @@ impl Subscriptions {
             if needed() && subs.list.get_untracked().is_none() && !subs.loading.get_untracked() {
                 subs.loading.set(true);
                 spawn_local(async move {
-                    let list = match signed_in_api(session, true).await {
+                    let list = match session.api(true).await {
                         Ok(api) => crate::flows::roles::subscriptions(&api)
                             .await
-                            .map_err(|e| e.to_string()),
+                            .map_err(UiError::from),
                         Err(e) => Err(e),
                     };
                     if let Ok(l) = &list
@@ -84,7 +84,7 @@ pub fn SubscriptionField(
             {move || match subs.list.get() {
                 None if subs.loading.get() => view! { <p class="hint">"Loading subscriptions…"</p> }.into_any(),
                 None => view! { <p class="hint">"Sign in to list your subscriptions."</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                 Some(Ok(list)) if list.is_empty() => view! {
                     <p class="error" id=none_id.clone()>
                         "Your account can see no Azure subscription: ask for the Owner or User Access \

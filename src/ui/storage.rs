@@ -1,0 +1,125 @@
+//! Every key the page keeps in the browser, each with its typed load and
+//! save (gloo-storage). sessionStorage holds what a redirect or a reload of
+//! this tab needs; localStorage holds settings and saved records. Nothing
+//! confidential is stored (see DESIGN.md, security model): no token, no
+//! secret, no key.
+
+use gloo_storage::{LocalStorage, SessionStorage, Storage};
+
+use super::session::Settings;
+use super::wizards::SavedApply;
+use crate::auth::PendingSignIn;
+use crate::flows::connection::{self, ConnectionRecord};
+use crate::profiles::Profile;
+
+/// localStorage: the admin's settings (cloud, client ID, tenant).
+const SETTINGS: &str = "entra-wizard.settings";
+/// localStorage: the finished wizards' connection records (IDs and dates).
+const ACCOUNTS: &str = "entra-wizard.service-accounts";
+/// sessionStorage: the sign-in in progress (PKCE verifier, state; removed
+/// after use).
+const PENDING_SIGN_IN: &str = "entra-wizard.sign-in";
+/// sessionStorage: the page to come back to after the sign-in redirect.
+const SIGN_IN_RETURN: &str = "entra-wizard.sign-in-return";
+/// sessionStorage: the permissions an incremental-consent sign-in asked
+/// for (bare names; removed once the sign-in completes).
+const SIGN_IN_CONSENT: &str = "entra-wizard.sign-in-consent";
+/// sessionStorage: the plan being applied and its progress (IDs only).
+const APPLY: &str = "entra-wizard.apply";
+/// sessionStorage: the custom permission profiles loaded in this tab.
+const CUSTOM_PROFILES: &str = "entra-wizard.custom-profiles";
+
+/// Saves `value` under `key`; false when the browser refuses (storage
+/// disabled or full).
+fn put<S: Storage>(key: &str, value: &impl serde::Serialize) -> bool {
+    S::set(key, value).is_ok()
+}
+
+pub fn settings() -> Option<Settings> {
+    LocalStorage::get(SETTINGS).ok()
+}
+
+pub fn save_settings(s: Option<&Settings>) {
+    match s {
+        Some(s) => {
+            put::<LocalStorage>(SETTINGS, s);
+        }
+        None => LocalStorage::delete(SETTINGS),
+    }
+}
+
+/// The saved connection records (an unreadable list reads as none).
+pub fn records() -> Vec<ConnectionRecord> {
+    LocalStorage::raw()
+        .get_item(ACCOUNTS)
+        .ok()
+        .flatten()
+        .and_then(|json| connection::import(&json).ok())
+        .unwrap_or_default()
+}
+
+pub fn save_records(records: &[ConnectionRecord]) {
+    put::<LocalStorage>(ACCOUNTS, &records);
+}
+
+/// Keeps `record`, replacing the saved record of the same connection
+/// (`flows::connection::upsert`).
+pub fn keep_record(record: ConnectionRecord) {
+    let mut all = records();
+    connection::upsert(&mut all, record);
+    save_records(&all);
+}
+
+pub fn pending_sign_in() -> Option<PendingSignIn> {
+    SessionStorage::get(PENDING_SIGN_IN).ok()
+}
+
+pub fn save_pending_sign_in(p: &PendingSignIn) -> bool {
+    put::<SessionStorage>(PENDING_SIGN_IN, p)
+}
+
+/// The fragment to come back to, and the consent asked for, of the
+/// sign-in in progress.
+pub fn save_sign_in_return(hash: &str, consent: &[String]) {
+    put::<SessionStorage>(SIGN_IN_RETURN, &hash);
+    if consent.is_empty() {
+        SessionStorage::delete(SIGN_IN_CONSENT);
+    } else {
+        put::<SessionStorage>(SIGN_IN_CONSENT, &consent.join(", "));
+    }
+}
+
+/// Takes (reads and removes) what [`save_pending_sign_in`] and
+/// [`save_sign_in_return`] kept: the pending sign-in, the fragment to go
+/// back to, the consent asked for.
+pub fn take_sign_in() -> (Option<PendingSignIn>, Option<String>, Option<String>) {
+    let out = (
+        pending_sign_in(),
+        SessionStorage::get(SIGN_IN_RETURN).ok(),
+        SessionStorage::get(SIGN_IN_CONSENT).ok(),
+    );
+    for key in [PENDING_SIGN_IN, SIGN_IN_RETURN, SIGN_IN_CONSENT] {
+        SessionStorage::delete(key);
+    }
+    out
+}
+
+pub fn saved_apply() -> Option<SavedApply> {
+    SessionStorage::get(APPLY).ok()
+}
+
+pub fn save_apply(saved: &SavedApply) {
+    put::<SessionStorage>(APPLY, saved);
+}
+
+pub fn forget_apply() {
+    SessionStorage::delete(APPLY);
+}
+
+pub fn custom_profiles() -> Vec<Profile> {
+    SessionStorage::get(CUSTOM_PROFILES).unwrap_or_default()
+}
+
+pub fn save_custom_profiles(list: &[Profile]) {
+    put::<SessionStorage>(CUSTOM_PROFILES, &list);
+}
