@@ -226,8 +226,8 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
-/// `with_key` false: a PFX of the certificate only; true: an EC key and its
-/// certificate.
+/// `ec` false: a PFX of an RSA certificate only (no key); true: an EC key
+/// and its certificate.
 fn openssl_pfx(dir: &Path, name: &str, ec: bool) -> Vec<u8> {
     let key = format!("{name}.key");
     let crt = format!("{name}.crt");
@@ -241,37 +241,14 @@ fn openssl_pfx(dir: &Path, name: &str, ec: bool) -> Vec<u8> {
         "-nodes", "-keyout", &key, "-out", &crt, "-days", "30", "-subj", "/CN=test",
     ]);
     openssl(dir, &req);
+    // With the EC key, or with no key at all.
+    let mut export = vec!["pkcs12", "-export"];
     if ec {
-        openssl(
-            dir,
-            &[
-                "pkcs12",
-                "-export",
-                "-inkey",
-                &key,
-                "-in",
-                &crt,
-                "-out",
-                &out,
-                "-passout",
-                "pass:pass",
-            ],
-        );
+        export.extend(["-inkey", key.as_str()]);
     } else {
-        openssl(
-            dir,
-            &[
-                "pkcs12",
-                "-export",
-                "-nokeys",
-                "-in",
-                &crt,
-                "-out",
-                &out,
-                "-passout",
-                "pass:pass",
-            ],
-        );
+        export.push("-nokeys");
     }
+    export.extend(["-in", &crt, "-out", &out, "-passout", "pass:pass"]);
+    openssl(dir, &export);
     std::fs::read(dir.join(out)).unwrap()
 }

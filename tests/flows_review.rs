@@ -6,9 +6,11 @@
 mod flows_support;
 
 use entra_wizard::auth::tokens::Audience;
+use entra_wizard::client::ApiClient;
 use entra_wizard::flows::new_app::{self, NewApplication};
 use entra_wizard::flows::review::{self, Review, SignedIn, TenantMismatch};
 use entra_wizard::flows::roles;
+use entra_wizard::http::{HttpClient, RetryPolicy, Sleeper};
 use entra_wizard::plan::Plan;
 use entra_wizard::profiles;
 use flows_support::*;
@@ -52,10 +54,21 @@ async fn prepare_as(env: &Env, user: &str, plan: Plan, wizard_tenant: Option<&st
     let http = Native::default();
     let sleeper = env.sleeper();
     let api = env.api(&http, &sleeper, user).await;
+    prepare_with(env, &api, plan, ALL_GRANTED, wizard_tenant).await
+}
+
+/// The review by `api`, for a sign-in granted `scopes`.
+async fn prepare_with<C: HttpClient, S: Sleeper>(
+    env: &Env,
+    api: &ApiClient<'_, C, S>,
+    plan: Plan,
+    scopes: &'static [&'static str],
+    wizard_tenant: Option<&str>,
+) -> Review {
     let tenant = env.tenant_id();
-    let g = granted(ALL_GRANTED);
+    let g = granted(scopes);
     review::prepare(
-        &api,
+        api,
         plan,
         &SignedIn {
             tenant_id: &tenant,
@@ -154,23 +167,13 @@ async fn missing_graph_consent_is_listed() {
     let http = Native::default();
     let sleeper = env.sleeper();
     let api = env.api(&http, &sleeper, "admin").await;
-    let tenant = env.tenant_id();
     // The sign-in was not granted DelegatedPermissionGrant.ReadWrite.All,
     // which restore-portal's delegated grants need.
-    let g = granted(&[
+    let scopes = &[
         "Application.ReadWrite.All",
         "AppRoleAssignment.ReadWrite.All",
-    ]);
-    let r = review::prepare(
-        &api,
-        f1_plan(&env, "restore-portal"),
-        &SignedIn {
-            tenant_id: &tenant,
-            granted: &g,
-        },
-        None,
-    )
-    .await;
+    ];
+    let r = prepare_with(&env, &api, f1_plan(&env, "restore-portal"), scopes, None).await;
     assert_eq!(r.consent, ["DelegatedPermissionGrant.ReadWrite.All"]);
     assert_eq!(r.preflight, Ok(vec![]));
     assert!(!r.may_apply());
@@ -183,24 +186,20 @@ async fn rights_that_cannot_be_read_block_apply() {
     let http = Native::default();
     let sleeper = env.sleeper();
     // No token at all: Microsoft answers 401, kept typed in the review.
-    let api = entra_wizard::client::ApiClient::new(
+    let api = ApiClient::new(
         &http,
         &sleeper,
         env.endpoints(),
-        entra_wizard::http::RetryPolicy::default(),
+        RetryPolicy::default(),
         7,
         env.now(),
     )
     .with_graph_token("not-a-token");
-    let tenant = env.tenant_id();
-    let g = granted(ALL_GRANTED);
-    let r = review::prepare(
+    let r = prepare_with(
+        &env,
         &api,
         f1_plan(&env, "restore-portal"),
-        &SignedIn {
-            tenant_id: &tenant,
-            granted: &g,
-        },
+        ALL_GRANTED,
         None,
     )
     .await;
