@@ -118,6 +118,9 @@ fn ConnectionCard(record: ConnectionRecord, frame: Frame) -> impl IntoView {
                 "The record is saved under Service accounts (no secret, no key). "
                 {move || has_pfx.get().then_some("The .pfx holds the private key, protected by your password: give it to the service and keep it safe; this page does not keep it.")}
             </p>
+            <div class="actions">
+                <button type="button" on:click=move |_| frame.reset()>"Connect another service"</button>
+            </div>
         </section>
     }
 }

@@ -137,6 +137,22 @@ impl Frame {
         self.reviewed.set(None);
     }
 
+    /// Back to an empty form (another wizard was chosen, or the admin
+    /// starts again after a result), unless an apply is running.
+    pub fn reset(&self) {
+        if self.applying.get_untracked() {
+            return;
+        }
+        self.reviewed.set(None);
+        self.rows.set(Vec::new());
+        self.apply_error.set(None);
+        self.finished.set(None);
+        self.notices.set(Vec::new());
+        self.has_pfx.set(false);
+        self.downloaded.set(false);
+        self.generated.set_value(None);
+    }
+
     /// The record's details for the signed-in tenant and cloud.
     pub fn record(
         &self,

@@ -40,9 +40,10 @@ pub fn ConnectPage() -> impl IntoView {
     let frame = Frame::new();
     let route = router::use_route();
     let chosen = Memo::new(move |_| chosen(&route.get()));
+    // Another wizard (or the same one from a link) starts from its form.
     Effect::new(move |_| {
         chosen.track();
-        frame.changed();
+        frame.reset();
     });
     let form = move || {
         let (wizard, prefill) = chosen.get();
