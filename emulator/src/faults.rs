@@ -15,6 +15,13 @@
 //!   `Request_ResourceNotFound`, ARM `PrincipalNotFound`, AADSTS700016).
 //! - `latency=D`: added before every Graph, ARM and token response.
 //! - `seed=N`: seed of the random generator, so random faults are reproducible.
+//! - `next429=N`: the next N Graph or ARM requests fail with 429 (then
+//!   requests pass again): deterministic throttling for tests.
+//! - `retryafter=D`: the `Retry-After` of `random429`, `random503` and
+//!   `next429` answers (whole seconds, rounded up; by default 2 s for 429 and
+//!   3 s for 503). Microsoft sends whatever the service needs, minutes
+//!   included (https://learn.microsoft.com/en-us/graph/throttling,
+//!   https://learn.microsoft.com/en-us/azure/azure-resource-manager/management/request-limits-and-throttling).
 //!
 //! Durations take `ms`, `s` or `m` (a bare number means milliseconds).
 
@@ -37,6 +44,12 @@ pub struct FaultConfig {
     pub replication_ms: u64,
     pub latency_ms: u64,
     pub seed: u64,
+    /// Graph or ARM requests still to fail with 429 (counts down).
+    #[serde(default)]
+    pub next429: u32,
+    /// `Retry-After` of the 429/503 faults, instead of 2 s / 3 s.
+    #[serde(default)]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl Default for FaultConfig {
@@ -48,6 +61,8 @@ impl Default for FaultConfig {
             replication_ms: 0,
             latency_ms: 0,
             seed: 0,
+            next429: 0,
+            retry_after_ms: None,
         }
     }
 }
@@ -111,6 +126,13 @@ impl FaultConfig {
                 "random503" => c.random503 = probability(v)?,
                 "replication" => c.replication_ms = duration_ms(v)?,
                 "latency" => c.latency_ms = duration_ms(v)?,
+                "next429" => {
+                    c.next429 = v
+                        .trim()
+                        .parse()
+                        .map_err(|_| format!("invalid next429 '{v}'"))?
+                }
+                "retryafter" => c.retry_after_ms = Some(duration_ms(v)?),
                 "seed" => {
                     c.seed = v
                         .trim()
@@ -121,6 +143,12 @@ impl FaultConfig {
             }
         }
         Ok(c)
+    }
+
+    /// The `Retry-After` (seconds) of a 429 or 503 fault.
+    pub fn retry_after(&self, default_seconds: i64) -> i64 {
+        self.retry_after_ms
+            .map_or(default_seconds, |ms| ms.div_ceil(1000) as i64)
     }
 }
 
@@ -156,6 +184,10 @@ impl Faults {
 
     /// Draws the random faults for one Graph or ARM request.
     pub fn random(&mut self) -> Verdict {
+        if self.config.next429 > 0 {
+            self.config.next429 -= 1;
+            return Verdict::Random429;
+        }
         if self.config.random429 <= 0.0 && self.config.random503 <= 0.0 {
             return Verdict::Pass;
         }
@@ -210,9 +242,21 @@ mod tests {
                 random503: 0.05,
                 replication_ms: 3000,
                 latency_ms: 50,
-                seed: 7
+                seed: 7,
+                next429: 0,
+                retry_after_ms: None,
             }
         );
+        let c = FaultConfig::default()
+            .apply_spec("next429=2,retryafter=120s")
+            .unwrap();
+        assert_eq!((c.next429, c.retry_after(2)), (2, 120));
+        assert_eq!(FaultConfig::default().retry_after(3), 3);
+        let mut f = Faults::new(c);
+        assert_eq!(f.random(), Verdict::Random429);
+        assert_eq!(f.random(), Verdict::Random429);
+        assert_eq!(f.random(), Verdict::Pass);
+        assert_eq!(f.config.next429, 0);
         assert_eq!(
             FaultConfig::default()
                 .apply_spec("throttle=off,replication=1m")

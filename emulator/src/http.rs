@@ -212,8 +212,14 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
             Verdict::Throttled { retry_after } => {
                 fault_response(area, StatusCode::TOO_MANY_REQUESTS, retry_after, &ctx)
             }
-            Verdict::Random429 => fault_response(area, StatusCode::TOO_MANY_REQUESTS, 2, &ctx),
-            Verdict::Random503 => fault_response(area, StatusCode::SERVICE_UNAVAILABLE, 3, &ctx),
+            Verdict::Random429 => {
+                let after = lock(&emu.faults).config.retry_after(2);
+                fault_response(area, StatusCode::TOO_MANY_REQUESTS, after, &ctx)
+            }
+            Verdict::Random503 => {
+                let after = lock(&emu.faults).config.retry_after(3);
+                fault_response(area, StatusCode::SERVICE_UNAVAILABLE, after, &ctx)
+            }
             Verdict::Pass => {
                 let req = Request::from_parts(parts, Body::from(bytes));
                 CTX.scope(ctx.clone(), next.run(req)).await
