@@ -10,6 +10,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::core::aadsts;
+use crate::core::time::UnixTime;
 use crate::http::{HttpResponse, TransportError};
 
 /// Which API answered.
@@ -206,6 +207,27 @@ pub enum ApiError {
     /// No access token for this API yet.
     #[error("Not signed in to {0}: sign in (and consent) first.")]
     NotSignedIn(Service),
+    /// The sign-in could not be renewed for this API (the refresh token
+    /// expired or was revoked, consent was withdrawn…): what the token
+    /// endpoint said, with its advice.
+    #[error("Could not renew your sign-in for {service}: {message}")]
+    SignIn { service: Service, message: String },
+    /// The service asked (`Retry-After`) for a wait longer than the page
+    /// waits within one request ([`crate::http::MAX_RETRY_AFTER_MS`]).
+    #[error(
+        "{service} asked to wait {wait} before the next request (Retry-After), longer than the \
+         {ceiling} this page waits. Apply again after {resume}: completed steps are not repeated.",
+        wait = crate::http::wait_text(*.wait_ms),
+        ceiling = crate::http::wait_text(*.ceiling_ms),
+        resume = resume_text(*.resume_at)
+    )]
+    WaitTooLong {
+        service: Service,
+        wait_ms: u64,
+        ceiling_ms: u64,
+        /// When the wait ends (the service's date, else the page's clock).
+        resume_at: UnixTime,
+    },
     /// A success answer that does not hold what Microsoft documents.
     #[error(
         "{service} answered {what} in an unexpected form ({detail}). If a proxy sits between \
@@ -244,9 +266,22 @@ impl ApiError {
                     .into()
             }
             ApiError::NotSignedIn(_) => "Sign in, then apply again.".into(),
+            ApiError::SignIn { .. } => {
+                "Sign in again, then apply again: completed steps are not repeated.".into()
+            }
+            ApiError::WaitTooLong { resume_at, .. } => format!(
+                "Microsoft is throttling requests. Apply again after {}: completed steps are \
+                 not repeated.",
+                resume_text(*resume_at)
+            ),
             ApiError::Unexpected { .. } => "Apply again; if it persists, report it.".into(),
         }
     }
+}
+
+/// `2026-11-29 22:15:00 UTC`.
+fn resume_text(at: UnixTime) -> String {
+    at.to_rfc3339().replace('T', " ").replace('Z', " UTC")
 }
 
 #[cfg(test)]

@@ -1,19 +1,34 @@
 //! One signed-in conversation with Graph and ARM: the HTTP client, the
-//! sleeper, the tokens per audience and the retry policy, behind two calls
+//! sleeper, the token source and the retry policy, behind two calls
 //! (`graph`, `arm`) that send, retry what is retryable and turn error
 //! answers into [`ApiError`]s. `crate::graph` and `crate::arm` build on it.
+//!
+//! Every attempt of every request asks the [`TokenSource`] for its bearer
+//! token (a long wait may outlive a token). A 401 that says the token is
+//! expired or invalid (Graph `InvalidAuthenticationToken`, ARM
+//! `ExpiredAuthenticationToken` / `InvalidAuthenticationToken`) renews the
+//! token once and sends the same request again — safe for a create too: a
+//! request refused at authentication never took effect. A second 401 is the
+//! error (advice: sign in again).
+// https://learn.microsoft.com/en-us/graph/errors
+// https://learn.microsoft.com/en-us/azure/azure-resource-manager/troubleshooting/common-deployment-errors
 
 use core::cell::{Cell, RefCell};
+use core::future::Future;
+use core::pin::Pin;
+use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+
+use zeroize::Zeroizing;
 
 use crate::api_error::{ApiError, Service, ServiceError};
 use crate::cloud::Endpoints;
 use crate::core::time::UnixTime;
 use crate::http::{
-    Backoff, HttpClient, HttpRequest, HttpResponse, Method, RequestPreview, RetryNotice,
-    RetryPolicy, Sleeper, send_with_retry,
+    Backoff, HttpClient, HttpRequest, HttpResponse, Method, Next, RequestPreview, RetryNotice,
+    RetryPolicy, Sleeper, parse_http_date,
 };
 
 /// One Graph or ARM call as data: the single description of a request that
@@ -74,15 +89,80 @@ impl ApiRequest {
     }
 }
 
+/// What [`TokenSource::token`] returns.
+pub type TokenFuture<'s> = Pin<Box<dyn Future<Output = Result<String, ApiError>> + 's>>;
+
+/// Gives the API client a bearer token for each request: fixed tokens, or
+/// the page's `auth::RefreshingTokens`.
+pub trait TokenSource {
+    /// A token for `service`. `refused` is the token the API has just
+    /// refused with a 401 (expired or invalid): a new one is obtained
+    /// (forcing a renewal) unless the cache already holds another one. With
+    /// `None`, the cached token when it is valid for at least the renewal
+    /// margin, else a renewed one.
+    fn token<'s>(&'s self, service: Service, refused: Option<&'s str>) -> TokenFuture<'s>;
+
+    /// Whether a refused token can be replaced (a fixed token cannot).
+    fn can_refresh(&self) -> bool;
+
+    /// Whether the source has (or can get) a token for `service`.
+    fn holds(&self, service: Service) -> bool;
+}
+
+/// Tokens given once (`with_graph_token`, `with_arm_token`), never renewed.
+#[derive(Clone, Default)]
+struct FixedTokens {
+    graph: Option<Zeroizing<String>>,
+    arm: Option<Zeroizing<String>>,
+}
+
+impl FixedTokens {
+    fn get(&self, service: Service) -> Option<&Zeroizing<String>> {
+        match service {
+            Service::Graph => self.graph.as_ref(),
+            Service::Arm => self.arm.as_ref(),
+            Service::Identity => None,
+        }
+    }
+}
+
+impl TokenSource for FixedTokens {
+    fn token<'s>(&'s self, service: Service, refused: Option<&'s str>) -> TokenFuture<'s> {
+        let out = match (self.get(service), refused) {
+            (Some(t), None) => Ok(t.to_string()),
+            _ => Err(ApiError::NotSignedIn(service)),
+        };
+        Box::pin(core::future::ready(out))
+    }
+    fn can_refresh(&self) -> bool {
+        false
+    }
+    fn holds(&self, service: Service) -> bool {
+        self.get(service).is_some()
+    }
+}
+
+/// A token source the client borrows, or one it keeps (no borrow: an
+/// `ApiClient<'static, …>` for the page).
+enum Source<'a> {
+    Borrowed(&'a dyn TokenSource),
+    Owned(Rc<dyn TokenSource>),
+}
+
 pub struct ApiClient<'a, C: HttpClient, S: Sleeper> {
     http: &'a C,
     sleeper: &'a S,
     pub endpoints: Endpoints,
-    graph_token: Option<String>,
-    arm_token: Option<String>,
+    /// The tokens given with `with_graph_token` / `with_arm_token`.
+    fixed: FixedTokens,
+    /// Where tokens come from when set (instead of `fixed`).
+    source: Option<Source<'a>>,
     /// The time the caller started at (for `Retry-After` dates without a
     /// `Date` header).
     pub now: UnixTime,
+    /// Waited so far (backoff and `Retry-After`), to tell the time without
+    /// a clock.
+    waited_ms: Cell<u64>,
     backoff: RefCell<Backoff>,
     replication_expected: Cell<bool>,
     retries: RefCell<Vec<RetryNotice>>,
@@ -104,9 +184,10 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
             http,
             sleeper,
             endpoints,
-            graph_token: None,
-            arm_token: None,
+            fixed: FixedTokens::default(),
+            source: None,
             now,
+            waited_ms: Cell::new(0),
             backoff: RefCell::new(Backoff::new(policy, seed)),
             replication_expected: Cell::new(false),
             retries: RefCell::new(Vec::new()),
@@ -115,18 +196,44 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
         }
     }
 
+    /// A fixed Graph token (never renewed; a 401 is final).
     pub fn with_graph_token(mut self, token: impl Into<String>) -> Self {
-        self.graph_token = Some(token.into());
+        self.fixed.graph = Some(Zeroizing::new(token.into()));
         self
     }
 
+    /// A fixed ARM token (never renewed; a 401 is final).
     pub fn with_arm_token(mut self, token: impl Into<String>) -> Self {
-        self.arm_token = Some(token.into());
+        self.fixed.arm = Some(Zeroizing::new(token.into()));
         self
+    }
+
+    /// Takes every token from `source`, for each request (instead of the
+    /// fixed tokens), `source` living as long as the client's borrows.
+    pub fn with_token_source(mut self, source: &'a dyn TokenSource) -> Self {
+        self.source = Some(Source::Borrowed(source));
+        self
+    }
+
+    /// Takes every token from `source`, which the client keeps: the page
+    /// passes its `RefreshingTokens` over the session's `SharedTokens`.
+    pub fn with_owned_token_source(mut self, source: impl TokenSource + 'static) -> Self {
+        self.source = Some(Source::Owned(Rc::new(source)));
+        self
+    }
+
+    fn source(&self) -> Option<&dyn TokenSource> {
+        match self.source.as_ref()? {
+            Source::Borrowed(s) => Some(*s),
+            Source::Owned(s) => Some(&**s),
+        }
     }
 
     pub fn has_arm_token(&self) -> bool {
-        self.arm_token.is_some()
+        match self.source() {
+            Some(s) => s.holds(Service::Arm),
+            None => self.fixed.arm.is_some(),
+        }
     }
 
     /// While set, a Graph `Request_ResourceNotFound` is taken for a
@@ -152,50 +259,96 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
         self.requests.get()
     }
 
+    /// A bearer token for `service`; `refused` is the one it just refused.
+    async fn token(&self, service: Service, refused: Option<&str>) -> Result<String, ApiError> {
+        let source = self.source().unwrap_or(&self.fixed);
+        source.token(service, refused).await
+    }
+
+    fn can_refresh(&self) -> bool {
+        self.source().is_some_and(|s| s.can_refresh())
+    }
+
     async fn send(&self, service: Service, request: HttpRequest) -> Result<HttpResponse, ApiError> {
-        let token = match service {
-            Service::Graph => self.graph_token.as_deref(),
-            Service::Arm => self.arm_token.as_deref(),
-            Service::Identity => None,
+        let authorized = service != Service::Identity;
+        let mut token = match authorized {
+            true => Some(self.token(service, None).await?),
+            false => None,
         };
-        let request = match (service, token) {
-            (Service::Identity, _) => request,
-            (_, Some(t)) => request.bearer(t),
-            (_, None) => return Err(ApiError::NotSignedIn(service)),
-        };
-        if service != Service::Identity && request.method != Method::Get {
+        if authorized && request.method != Method::Get {
             self.changes
                 .borrow_mut()
                 .push(RequestPreview::sent(&request));
         }
-        let counting = CountingClient {
-            inner: self.http,
-            count: &self.requests,
-        };
-        // The backoff state moves out for the duration of the call so that no
-        // RefCell borrow lives across an await.
-        let mut backoff = self.backoff.borrow().clone();
-        let mut notices = Vec::new();
-        let result = send_with_retry(
-            &counting,
-            self.sleeper,
-            &mut backoff,
-            &request,
-            self.replication_expected.get(),
-            self.now,
-            &mut |n| notices.push(n.clone()),
-        )
-        .await;
-        *self.backoff.borrow_mut() = backoff;
-        self.retries.borrow_mut().extend(notices);
-        let response = result?;
-        if response.is_success() {
-            Ok(response)
-        } else {
-            Err(ApiError::Service(ServiceError::from_response(
-                service, &response,
-            )))
+        let mut renewed = false;
+        let mut attempt = 1;
+        loop {
+            let sent = match &token {
+                Some(t) => request.clone().bearer(t),
+                None => request.clone(),
+            };
+            self.requests.set(self.requests.get() + 1);
+            let response = self.http.send(sent).await?;
+            if let Some(used) = &token
+                && !renewed
+                && self.can_refresh()
+                && token_refused(service, &response)
+            {
+                renewed = true;
+                token = Some(self.token(service, Some(used)).await?);
+                continue;
+            }
+            // No borrow of the backoff lives across an await.
+            let next = self.backoff.borrow_mut().next(
+                &response,
+                attempt,
+                self.replication_expected.get(),
+                self.now,
+            );
+            match next {
+                Next::Return if response.is_success() => return Ok(response),
+                Next::Return => {
+                    return Err(ApiError::Service(ServiceError::from_response(
+                        service, &response,
+                    )));
+                }
+                Next::TooLong(notice) => {
+                    return Err(ApiError::WaitTooLong {
+                        service,
+                        wait_ms: notice.wait_ms,
+                        ceiling_ms: self.backoff.borrow().policy.max_retry_after_ms,
+                        resume_at: self.resume_at(&response, notice.wait_ms),
+                    });
+                }
+                Next::Retry(mut notice) => {
+                    notice.service = Some(service.to_string());
+                    let wait_ms = notice.wait_ms;
+                    // Heard by the executor while the wait lasts.
+                    self.retries.borrow_mut().push(notice);
+                    self.sleeper.sleep(wait_ms).await;
+                    self.waited_ms
+                        .set(self.waited_ms.get().saturating_add(wait_ms));
+                    attempt += 1;
+                    if authorized {
+                        token = Some(self.token(service, None).await?);
+                    }
+                }
+            }
         }
+    }
+
+    /// When a `Retry-After` of `wait_ms` given by `response` ends: its own
+    /// date, else the response's `Date` plus the wait, else the page's
+    /// clock (start time plus what was waited) plus the wait.
+    fn resume_at(&self, response: &HttpResponse, wait_ms: u64) -> UnixTime {
+        if let Some(at) = response.header("Retry-After").and_then(parse_http_date) {
+            return at;
+        }
+        let now = response
+            .header("Date")
+            .and_then(parse_http_date)
+            .unwrap_or(UnixTime(self.now.0 + self.waited_ms.get() / 1000));
+        UnixTime(now.0.saturating_add(wait_ms.div_ceil(1000)))
     }
 
     /// Sends `request`; the answer of a success, else its error envelope.
@@ -297,18 +450,24 @@ fn absolute(base: &str, path: &str) -> String {
     }
 }
 
-struct CountingClient<'c, C> {
-    inner: &'c C,
-    count: &'c Cell<u32>,
-}
-
-impl<C: HttpClient> HttpClient for CountingClient<'_, C> {
-    async fn send(
-        &self,
-        request: HttpRequest,
-    ) -> Result<HttpResponse, crate::http::TransportError> {
-        self.count.set(self.count.get() + 1);
-        self.inner.send(request).await
+/// Whether `response` refuses the bearer token itself (expired, revoked,
+/// not yet valid), which a renewed token may cure; not a missing permission
+/// (403) nor a wrong audience.
+// https://learn.microsoft.com/en-us/graph/errors (401 InvalidAuthenticationToken)
+// https://learn.microsoft.com/en-us/azure/azure-resource-manager/troubleshooting/common-deployment-errors
+// (ExpiredAuthenticationToken, InvalidAuthenticationToken)
+pub fn token_refused(service: Service, response: &HttpResponse) -> bool {
+    if response.status != 401 {
+        return false;
+    }
+    let code = response.error_envelope().error.code.unwrap_or_default();
+    match service {
+        Service::Graph => code == "InvalidAuthenticationToken",
+        Service::Arm => matches!(
+            code.as_str(),
+            "ExpiredAuthenticationToken" | "InvalidAuthenticationToken"
+        ),
+        Service::Identity => false,
     }
 }
 

@@ -3,7 +3,10 @@
 //! in the browser), and the retry policy Microsoft documents for Graph and
 //! ARM: throttling (429 + `Retry-After`), unavailable services (502/503/504)
 //! and replication delays of newly created objects, with capped exponential
-//! backoff and jitter from a caller-supplied seed.
+//! backoff and jitter from a caller-supplied seed. A `Retry-After` is
+//! honoured as Microsoft sends it (seconds or an HTTP date), not capped, up
+//! to a ceiling of 10 minutes ([`MAX_RETRY_AFTER_MS`]): a longer one fails
+//! the request with the time to resume.
 // https://learn.microsoft.com/en-us/graph/throttling
 // https://learn.microsoft.com/en-us/azure/azure-resource-manager/management/request-limits-and-throttling
 // https://learn.microsoft.com/en-us/azure/role-based-access-control/troubleshooting#symptom---assigning-a-role-to-a-new-principal-sometimes-fails
@@ -327,17 +330,34 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// First backoff; doubles with each attempt.
     pub base_delay_ms: u64,
-    /// No computed backoff (nor `Retry-After`) waits longer than this.
+    /// No computed backoff (5xx, replication) waits longer than this. A
+    /// `Retry-After` is not capped by it: it is honoured as sent.
     pub max_delay_ms: u64,
+    /// The longest `Retry-After` waited for within one request
+    /// ([`MAX_RETRY_AFTER_MS`] by default); a longer one fails the request
+    /// with the time to resume instead of keeping the page waiting.
+    #[serde(default = "default_max_retry_after_ms")]
+    pub max_retry_after_ms: u64,
+}
+
+/// The default ceiling on a `Retry-After`: 10 minutes. Microsoft Graph and
+/// ARM send seconds to a few minutes; a longer wait is better spent with the
+/// page closed, so the request fails and says when to apply again.
+pub const MAX_RETRY_AFTER_MS: u64 = 600_000;
+
+fn default_max_retry_after_ms() -> u64 {
+    MAX_RETRY_AFTER_MS
 }
 
 impl Default for RetryPolicy {
-    /// Replication can take a minute or more: 10 attempts, 1 s doubling to 30 s.
+    /// Replication can take a minute or more: 10 attempts, 1 s doubling to
+    /// 30 s; `Retry-After` honoured up to 10 minutes.
     fn default() -> Self {
         RetryPolicy {
             max_attempts: 10,
             base_delay_ms: 1000,
             max_delay_ms: 30_000,
+            max_retry_after_ms: MAX_RETRY_AFTER_MS,
         }
     }
 }
@@ -369,21 +389,63 @@ impl Backoff {
     }
 
     /// The wait before attempt `retry` (1 for the first retry). A
-    /// `Retry-After` is honoured (up to the cap); otherwise a random wait in
+    /// `Retry-After` is honoured as sent (the caller checks it against
+    /// [`RetryPolicy::max_retry_after_ms`]); otherwise a random wait in
     /// `[d/2, d]` with `d = min(cap, base · 2^(retry-1))`.
     pub fn delay_ms(&mut self, retry: u32, retry_after_ms: Option<u64>) -> u64 {
-        let cap = self.policy.max_delay_ms;
         if let Some(after) = retry_after_ms {
-            return after.min(cap);
+            return after;
         }
         let exp = self
             .policy
             .base_delay_ms
             .saturating_mul(1u64 << retry.saturating_sub(1).min(30))
-            .min(cap);
+            .min(self.policy.max_delay_ms);
         let half = exp / 2;
         half + self.next_u64() % (exp - half + 1)
     }
+
+    /// What to do after `response` to attempt number `attempt` (1 for the
+    /// first): return it, wait and send again, or give up because the
+    /// service asked for a wait longer than the policy's ceiling.
+    pub fn next(
+        &mut self,
+        response: &HttpResponse,
+        attempt: u32,
+        replication_expected: bool,
+        now: UnixTime,
+    ) -> Next {
+        let Some(retry) = classify(response, replication_expected, now) else {
+            return Next::Return;
+        };
+        if attempt >= self.policy.max_attempts {
+            return Next::Return;
+        }
+        let notice = |wait_ms| RetryNotice {
+            reason: retry.reason,
+            status: response.status,
+            attempt,
+            wait_ms,
+            service: None,
+            retry_after: retry.retry_after_ms.is_some(),
+        };
+        match retry.retry_after_ms {
+            Some(after) if after > self.policy.max_retry_after_ms => Next::TooLong(notice(after)),
+            after => Next::Retry(notice(self.delay_ms(attempt, after))),
+        }
+    }
+}
+
+/// What [`Backoff::next`] decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// A success, an error not worth repeating, or the attempts ran out.
+    Return,
+    /// Wait `wait_ms`, then send again.
+    Retry(RetryNotice),
+    /// The service asked to wait longer than the ceiling (`wait_ms` is
+    /// what it asked for).
+    TooLong(RetryNotice),
 }
 
 fn splitmix(seed: u64) -> u64 {
@@ -393,7 +455,9 @@ fn splitmix(seed: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// One retry that happened, for the progress list.
+/// One retry that happened, for the progress list: sent as the wait starts,
+/// so the page can show "waiting 95 s (throttled by Microsoft Graph)" while
+/// it lasts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RetryNotice {
@@ -401,38 +465,37 @@ pub struct RetryNotice {
     pub status: u16,
     pub attempt: u32,
     pub wait_ms: u64,
+    /// The name of the API that asked for the wait ("Microsoft Graph"),
+    /// set by the API client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// The wait is the service's own `Retry-After`, not a computed backoff.
+    #[serde(default)]
+    pub retry_after: bool,
 }
 
-/// Sends `request`, retrying what [`classify`] calls retryable, until it
-/// succeeds, fails for real, or the attempts run out (then the last response
-/// is returned, for the caller's error message). `on_retry` hears each wait.
-pub async fn send_with_retry<C: HttpClient, S: Sleeper>(
-    client: &C,
-    sleeper: &S,
-    backoff: &mut Backoff,
-    request: &HttpRequest,
-    replication_expected: bool,
-    now: UnixTime,
-    on_retry: &mut dyn FnMut(&RetryNotice),
-) -> Result<HttpResponse, TransportError> {
-    let mut attempt = 1;
-    loop {
-        let response = client.send(request.clone()).await?;
-        let Some(retry) = classify(&response, replication_expected, now) else {
-            return Ok(response);
-        };
-        if attempt >= backoff.policy.max_attempts {
-            return Ok(response);
+impl fmt::Display for RetryNotice {
+    /// `waiting 95 s (throttled by Microsoft Graph)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "waiting {} (", wait_text(self.wait_ms))?;
+        match (self.reason, &self.service) {
+            (RetryReason::Throttled, Some(s)) => write!(f, "throttled by {s}")?,
+            (RetryReason::Unavailable, Some(s)) => {
+                write!(f, "{s} is temporarily unavailable, HTTP {}", self.status)?
+            }
+            (reason, _) => write!(f, "{reason}")?,
         }
-        let wait_ms = backoff.delay_ms(attempt, retry.retry_after_ms);
-        on_retry(&RetryNotice {
-            reason: retry.reason,
-            status: response.status,
-            attempt,
-            wait_ms,
-        });
-        sleeper.sleep(wait_ms).await;
-        attempt += 1;
+        f.write_str(")")
+    }
+}
+
+/// `95 s`, `2 min 30 s`: a wait as the progress list says it.
+pub fn wait_text(wait_ms: u64) -> String {
+    let s = wait_ms.div_ceil(1000);
+    match (s / 60, s % 60) {
+        _ if s < 120 => format!("{s} s"),
+        (m, 0) => format!("{m} min"),
+        (m, r) => format!("{m} min {r} s"),
     }
 }
 
@@ -604,7 +667,6 @@ fn array_matches(p: &[Value], s: &[Value]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core::cell::RefCell;
     use serde_json::json;
 
     fn resp(status: u16, headers: &[(&str, &str)], body: Value) -> HttpResponse {
@@ -688,6 +750,7 @@ mod tests {
             max_attempts: 10,
             base_delay_ms: 1000,
             max_delay_ms: 8000,
+            max_retry_after_ms: MAX_RETRY_AFTER_MS,
         };
         let mut b = Backoff::new(policy, 42);
         for (retry, full) in [(1, 1000), (2, 2000), (3, 4000), (4, 8000), (9, 8000)] {
@@ -695,7 +758,11 @@ mod tests {
             assert!(d >= full / 2 && d <= full, "retry {retry}: {d}");
         }
         assert_eq!(b.delay_ms(1, Some(3000)), 3000);
-        assert_eq!(b.delay_ms(1, Some(60_000)), 8000);
+        assert_eq!(
+            b.delay_ms(1, Some(60_000)),
+            60_000,
+            "Retry-After is not capped"
+        );
         let a: Vec<u64> = {
             let mut b = Backoff::new(policy, 7);
             (1..6).map(|r| b.delay_ms(r, None)).collect()
@@ -707,86 +774,49 @@ mod tests {
         assert_eq!(a, same);
     }
 
-    struct Scripted(RefCell<Vec<HttpResponse>>, RefCell<u32>);
-    impl HttpClient for Scripted {
-        async fn send(&self, _: HttpRequest) -> Result<HttpResponse, TransportError> {
-            *self.1.borrow_mut() += 1;
-            Ok(self.0.borrow_mut().remove(0))
-        }
-    }
-    struct Recorder(RefCell<Vec<u64>>);
-    impl Sleeper for Recorder {
-        async fn sleep(&self, millis: u64) {
-            self.0.borrow_mut().push(millis);
-        }
-    }
-
-    fn block_on<F: Future>(f: F) -> F::Output {
-        let mut f = core::pin::pin!(f);
-        let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
-        match f.as_mut().poll(&mut cx) {
-            core::task::Poll::Ready(v) => v,
-            core::task::Poll::Pending => panic!("these futures never wait"),
-        }
-    }
-
     #[test]
-    fn retries_after_the_service_asks_then_succeeds() {
-        let client = Scripted(
-            RefCell::new(vec![
-                resp(429, &[("Retry-After", "2")], Value::Null),
-                resp(503, &[("Retry-After", "3")], Value::Null),
-                resp(200, &[], json!({"ok": true})),
-            ]),
-            RefCell::new(0),
+    fn retry_after_is_honoured_as_sent_up_to_the_ceiling() {
+        let mut b = Backoff::new(RetryPolicy::default(), 1);
+        let throttled = |after: &str| resp(429, &[("Retry-After", after)], Value::Null);
+        // 120 s: longer than the 30 s backoff cap, waited for as sent.
+        let Next::Retry(n) = b.next(&throttled("120"), 1, false, NOW) else {
+            panic!()
+        };
+        assert_eq!((n.wait_ms, n.retry_after, n.attempt), (120_000, true, 1));
+        assert_eq!(
+            n.to_string(),
+            "waiting 2 min (Microsoft is throttling requests)"
         );
-        let sleeper = Recorder(RefCell::new(vec![]));
-        let mut backoff = Backoff::new(RetryPolicy::default(), 1);
-        let mut notices = vec![];
-        let r = block_on(send_with_retry(
-            &client,
-            &sleeper,
-            &mut backoff,
-            &HttpRequest::get("https://graph.microsoft.com/v1.0/me"),
-            false,
-            NOW,
-            &mut |n| notices.push(n.clone()),
-        ))
-        .unwrap();
-        assert_eq!(r.status, 200);
-        assert_eq!(*sleeper.0.borrow(), [2000, 3000]);
-        assert_eq!(notices.len(), 2);
-        assert_eq!(notices[0].reason, RetryReason::Throttled);
-        assert_eq!(*client.1.borrow(), 3);
-    }
-
-    #[test]
-    fn gives_up_after_max_attempts_with_the_last_response() {
-        let client = Scripted(
-            RefCell::new((0..3).map(|_| resp(503, &[], Value::Null)).collect()),
-            RefCell::new(0),
+        let n = RetryNotice {
+            service: Some("Microsoft Graph".into()),
+            wait_ms: 95_000,
+            ..n
+        };
+        assert_eq!(n.to_string(), "waiting 95 s (throttled by Microsoft Graph)");
+        // Exactly the ceiling is still waited for; beyond it, given up.
+        assert!(
+            matches!(b.next(&throttled("600"), 1, false, NOW), Next::Retry(n) if n.wait_ms == 600_000)
         );
-        let sleeper = Recorder(RefCell::new(vec![]));
-        let mut backoff = Backoff::new(
-            RetryPolicy {
-                max_attempts: 3,
-                base_delay_ms: 100,
-                max_delay_ms: 1000,
-            },
-            3,
+        let Next::TooLong(n) = b.next(&throttled("601"), 1, false, NOW) else {
+            panic!()
+        };
+        assert_eq!(n.wait_ms, 601_000);
+        // A computed backoff stays capped; the attempts run out; a success
+        // or a real error is returned.
+        let Next::Retry(n) = b.next(&resp(503, &[], Value::Null), 9, false, NOW) else {
+            panic!()
+        };
+        assert!(n.wait_ms <= 30_000 && !n.retry_after);
+        assert_eq!(b.next(&throttled("2"), 10, false, NOW), Next::Return);
+        assert_eq!(
+            b.next(&resp(200, &[], Value::Null), 1, false, NOW),
+            Next::Return
         );
-        let r = block_on(send_with_retry(
-            &client,
-            &sleeper,
-            &mut backoff,
-            &HttpRequest::get("https://x"),
-            false,
-            NOW,
-            &mut |_| {},
-        ))
-        .unwrap();
-        assert_eq!(r.status, 503);
-        assert_eq!(sleeper.0.borrow().len(), 2);
+        assert_eq!(
+            b.next(&resp(403, &[], Value::Null), 1, false, NOW),
+            Next::Return
+        );
+        assert_eq!(wait_text(150_500), "2 min 31 s");
     }
 
     #[test]

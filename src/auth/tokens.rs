@@ -97,6 +97,10 @@ pub enum TokenError {
     NotSignedIn,
     #[error("The token endpoint's answer is not what Microsoft documents: {0}")]
     Malformed(String),
+    /// The request that was renewing the token was abandoned before it
+    /// finished (callers waiting on it get this instead of waiting forever).
+    #[error("Renewing the sign-in was interrupted. Try again.")]
+    Interrupted,
 }
 
 impl From<ApiError> for TokenError {
@@ -244,6 +248,11 @@ impl TokenCache {
         self.account.as_ref()
     }
 
+    /// The refresh token, for [`refresh`] (never shown, never stored).
+    pub(crate) fn refresh_token(&self) -> Option<&str> {
+        self.refresh_token.as_deref().map(String::as_str)
+    }
+
     pub fn is_signed_in(&self) -> bool {
         self.account.is_some() && self.refresh_token.is_some()
     }
@@ -312,14 +321,30 @@ pub async fn acquire<C: HttpClient, S: Sleeper>(
     if let Some(t) = cache.access_token(audience, now) {
         return Ok(t.to_string());
     }
-    let refresh = cache.refresh_token.clone().ok_or(TokenError::NotSignedIn)?;
+    let refresh_token = cache.refresh_token.clone().ok_or(TokenError::NotSignedIn)?;
+    let set = refresh(api, config, &refresh_token, audience, origin, now).await?;
+    let token = set.access_token.to_string();
+    cache.store(audience, set);
+    Ok(token)
+}
+
+/// Redeems `refresh_token` for a new token for `audience` (and a new
+/// refresh token): one request to the token endpoint.
+pub async fn refresh<C: HttpClient, S: Sleeper>(
+    api: &ApiClient<'_, C, S>,
+    config: &SignInConfig,
+    refresh_token: &str,
+    audience: Audience,
+    origin: &str,
+    now: UnixTime,
+) -> Result<TokenSet, TokenError> {
     let endpoints = config.cloud.endpoints();
     let scopes = vec![
         audience.sign_in_scope(&endpoints),
         "offline_access".to_string(),
     ];
     let response = api
-        .identity(refresh_request(config, &refresh, &scopes, origin))
+        .identity(refresh_request(config, refresh_token, &scopes, origin))
         .await
         .map_err(|e| match e {
             ApiError::Service(s) if s.message.contains("AADSTS65001") => {
@@ -327,10 +352,7 @@ pub async fn acquire<C: HttpClient, S: Sleeper>(
             }
             other => TokenError::from(other),
         })?;
-    let set = parse_response(&response, now)?;
-    let token = set.access_token.to_string();
-    cache.store(audience, set);
-    Ok(token)
+    parse_response(&response, now)
 }
 
 /// Where to send the browser to sign out of Entra.

@@ -8,7 +8,9 @@
 //! reload never creates a second application, service principal, grant or
 //! role assignment.
 
+use core::future::poll_fn;
 use core::ops::ControlFlow;
+use core::pin::pin;
 
 use crate::api_error::ApiError;
 use crate::client::ApiClient;
@@ -27,6 +29,9 @@ pub enum Event {
         index: usize,
         sentence: String,
     },
+    /// A request of the step waits before it is sent again, sent as the
+    /// wait starts: `notice` says how long and why ("waiting 95 s
+    /// (throttled by Microsoft Graph)" is its `Display`).
     Retrying {
         index: usize,
         notice: RetryNotice,
@@ -134,16 +139,27 @@ pub async fn apply<C: HttpClient, S: Sleeper>(
             progress,
         );
         api.expect_replication(progress.application_created);
-        let mut run = Run {
-            api,
-            plan,
-            progress,
-            cache: &mut cache,
+        // The step holds the progress while it runs: a wait is reported
+        // with the progress as it was when the step started (what a reload
+        // resumes from), as soon as the wait starts.
+        let before = progress.clone();
+        let result = {
+            let mut run = Run {
+                api,
+                plan,
+                progress,
+                cache: &mut cache,
+            };
+            let mut running = pin!(async { each_step!(step, s => s.run(&mut run).await) });
+            poll_fn(|cx| {
+                let poll = running.as_mut().poll(cx);
+                for notice in api.take_retries() {
+                    let _ = on_event(&Event::Retrying { index, notice }, &before);
+                }
+                poll
+            })
+            .await
         };
-        let result = each_step!(step, s => s.run(&mut run).await);
-        for notice in api.take_retries() {
-            let _ = on_event(&Event::Retrying { index, notice }, progress);
-        }
         for request in api.take_changes() {
             let _ = on_event(&Event::Sent { index, request }, progress);
         }

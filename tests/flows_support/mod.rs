@@ -9,7 +9,11 @@ use std::sync::{Mutex, OnceLock};
 
 use entra_emulator::faults::FaultConfig;
 use entra_emulator::{Config, RunningEmulator};
+use entra_wizard::auth::SignInConfig;
+use entra_wizard::auth::source::{RefreshingTokens, SharedTokens};
+use entra_wizard::auth::tokens::{self, Audience, TokenCache};
 use entra_wizard::client::ApiClient;
+use entra_wizard::client::TokenSource;
 use entra_wizard::cloud::{Cloud, Endpoints};
 use entra_wizard::core::certificate::{self, Certificate, CertificateRequest};
 use entra_wizard::core::key::RsaKey;
@@ -24,6 +28,8 @@ use serde_json::Value;
 
 pub const PRODUCTION: &str = "5b1e7c3a-2f4d-4e8b-9a6c-0d1e2f3a4b51";
 pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+/// The page's origin, as the emulator's sign-in client registers it.
+pub const PAGE: &str = "http://127.0.0.1:8080";
 
 pub fn production() -> SubscriptionChoice {
     SubscriptionChoice {
@@ -192,10 +198,9 @@ impl Env {
         }
     }
 
-    /// An access token for `user` (local part: admin, appadmin, reader) and
-    /// `scope` (`https://graph.microsoft.com/.default`…), by ROPC for the
-    /// page's client.
-    pub async fn token(&self, user: &str, scope: &str) -> String {
+    /// The token endpoint's answer to ROPC for the page's client, `user`
+    /// (local part: admin, appadmin, reader) and `scope`.
+    async fn ropc(&self, user: &str, scope: &str) -> HttpResponse {
         let domain = self.seed["tenant"]["domain"].as_str().unwrap();
         let password = self.seed["password"].as_str().unwrap();
         let url = self.endpoints().token_url(&self.tenant_id());
@@ -206,17 +211,26 @@ impl Env {
             ("password", password.to_string()),
             ("scope", scope.to_string()),
         ];
-        let r: Value = self
+        let answer = self
             .http
             .post(url)
             .header("Content-Type", "application/x-www-form-urlencoded")
             .body(serde_urlencoded::to_string(form).unwrap())
             .send()
             .await
-            .unwrap()
-            .json()
-            .await
             .unwrap();
+        HttpResponse {
+            status: answer.status().as_u16(),
+            headers: vec![],
+            body: answer.bytes().await.unwrap().to_vec(),
+        }
+    }
+
+    /// An access token for `user` (local part: admin, appadmin, reader) and
+    /// `scope` (`https://graph.microsoft.com/.default`…), by ROPC for the
+    /// page's client.
+    pub async fn token(&self, user: &str, scope: &str) -> String {
+        let r = self.ropc(user, scope).await.json();
         r["access_token"]
             .as_str()
             .unwrap_or_else(|| panic!("no token for {user}: {r}"))
@@ -236,6 +250,95 @@ impl Env {
         ApiClient::new(http, sleeper, e, RetryPolicy::default(), 7, self.now())
             .with_graph_token(graph)
             .with_arm_token(arm)
+    }
+
+    /// The page's sign-in configuration for the emulator (its client, the
+    /// tenant, the page's address as redirect URI).
+    pub fn sign_in_config(&self) -> SignInConfig {
+        SignInConfig {
+            cloud: self.cloud(),
+            tenant: self.tenant_id(),
+            client_id: self.client_id(),
+            redirect_uri: format!("{PAGE}/"),
+        }
+    }
+
+    /// The token cache as the page holds it after `user` signed in: a
+    /// Graph token and the refresh token (ROPC with `offline_access`, the
+    /// emulator's clock as the page's).
+    pub async fn signed_in(&self, user: &str) -> TokenCache {
+        let scope = format!("{} offline_access", self.endpoints().graph_default_scope());
+        let response = self.ropc(user, &scope).await;
+        let set = tokens::parse_response(&response, self.now()).unwrap();
+        assert!(
+            set.refresh_token.is_some(),
+            "offline_access gives a refresh token"
+        );
+        let mut cache = TokenCache::default();
+        cache.store(Audience::Graph, set);
+        cache
+    }
+
+    /// The page's token source over `tokens`: renewed through the refresh
+    /// token at the emulator, with `clock` as the page's clock.
+    pub fn token_source<'a, C: HttpClient, K: Fn() -> UnixTime>(
+        &'a self,
+        http: &'a C,
+        sleeper: &'a ClockSleeper<'a>,
+        tokens: &SharedTokens,
+        clock: K,
+    ) -> RefreshingTokens<'a, C, ClockSleeper<'a>, K> {
+        tokens.source(http, sleeper, self.sign_in_config(), PAGE, clock)
+    }
+
+    /// An `ApiClient` taking its token from `source` for each request, as
+    /// the page's does.
+    pub fn api_with<'a, C: HttpClient>(
+        &'a self,
+        http: &'a C,
+        sleeper: &'a ClockSleeper<'a>,
+        source: &'a dyn TokenSource,
+    ) -> ApiClient<'a, C, ClockSleeper<'a>> {
+        ApiClient::new(
+            http,
+            sleeper,
+            self.endpoints(),
+            RetryPolicy::default(),
+            7,
+            self.now(),
+        )
+        .with_token_source(source)
+    }
+
+    /// The emulator's request log without the control API's own entries:
+    /// `{time, method, path, status, origin, requestBody}` each.
+    pub async fn log(&self) -> Vec<Value> {
+        let log = self.control("requests").await;
+        log["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            // The control API's own calls are logged too.
+            .filter(|e| !e["path"].as_str().unwrap().starts_with("/_emulator"))
+            .cloned()
+            .collect()
+    }
+
+    /// The scopes of each refresh-token request the token endpoint got, in
+    /// order (`https://graph.microsoft.com/.default offline_access`…).
+    pub async fn refreshes(&self) -> Vec<String> {
+        self.log()
+            .await
+            .iter()
+            .filter(|e| e["path"].as_str().unwrap().ends_with("/oauth2/v2.0/token"))
+            .filter_map(|e| {
+                let form: Vec<(String, String)> =
+                    serde_urlencoded::from_str(e["requestBody"].as_str().unwrap()).unwrap();
+                let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+                (field("grant_type").as_deref() == Some("refresh_token"))
+                    .then(|| field("scope").unwrap_or_default())
+            })
+            .collect()
     }
 
     /// `GET /_emulator/{what}` of the control API.
@@ -258,13 +361,9 @@ impl Env {
     /// The emulator's request log (`GET /_emulator/requests`), each entry
     /// as a preview of what was sent: method, absolute URL, JSON body.
     pub async fn logged_requests(&self) -> Vec<RequestPreview> {
-        let log = self.control("requests").await;
-        log["value"]
-            .as_array()
-            .unwrap()
+        self.log()
+            .await
             .iter()
-            // The control API's own calls are logged too.
-            .filter(|e| !e["path"].as_str().unwrap().starts_with("/_emulator"))
             .map(|e| {
                 let body = e["requestBody"].as_str().unwrap_or("");
                 RequestPreview {
