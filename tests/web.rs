@@ -76,3 +76,31 @@ async fn webcrypto_key_makes_a_certificate_and_pfx_that_round_trip() {
         );
     }
 }
+
+#[wasm_bindgen_test]
+async fn a_plan_is_applied_by_one_tab_at_a_time() {
+    use entra_wizard::web::lock::with_plan_lock;
+    // Web Locks are per origin: a second request while the apply holds the
+    // lock stands for another tab.
+    let second = with_plan_lock("plan-1", || async {
+        with_plan_lock("plan-1", || async { "applied twice" }).await
+    })
+    .await
+    .unwrap();
+    let refused = second.unwrap_err();
+    assert_eq!(refused.plan_id, "plan-1");
+    let holder = refused.holder.clone().unwrap();
+    assert!(
+        holder.starts_with("started at ") && holder.contains(" UTC"),
+        "{holder}"
+    );
+    assert!(
+        refused
+            .to_string()
+            .starts_with("This plan is being applied in another tab or window of this browser (the tab that started at "),
+        "{refused}"
+    );
+    // Another plan is not held; once the apply ended, the plan is free.
+    assert_eq!(with_plan_lock("plan-2", || async { 2 }).await, Ok(2));
+    assert_eq!(with_plan_lock("plan-1", || async { 1 }).await, Ok(1));
+}
