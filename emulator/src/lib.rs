@@ -17,6 +17,7 @@ pub mod ids;
 pub mod known;
 pub mod seed;
 pub mod state;
+pub mod tls;
 pub mod tokens;
 
 use std::net::SocketAddr;
@@ -42,6 +43,10 @@ pub struct Config {
     /// Save the state as JSON here on every change, and load it on start.
     pub state_file: Option<PathBuf>,
     pub faults: FaultConfig,
+    /// Also serve HTTPS here (a certificate generated at start).
+    pub tls_listen: Option<SocketAddr>,
+    /// Write the HTTPS listener's CA certificate (PEM) here.
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -51,6 +56,8 @@ impl Default for Config {
             seed: "demo".into(),
             state_file: None,
             faults: FaultConfig::default(),
+            tls_listen: None,
+            tls_ca_file: None,
         }
     }
 }
@@ -88,15 +95,29 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+tokio::task_local! {
+    /// The scheme and authority a request came in on, when it is not
+    /// [`Emulator::base_url`] (the HTTPS listener).
+    static PUBLIC_BASE: String;
+}
+
 impl Emulator {
+    /// `http://127.0.0.1:PORT`, or `https://127.0.0.1:PORT` while answering a
+    /// request that came in on the HTTPS listener: discovery documents, token
+    /// audiences and next links name the endpoint the client used.
+    pub fn public_base(&self) -> String {
+        PUBLIC_BASE
+            .try_with(Clone::clone)
+            .unwrap_or_else(|_| self.base_url.clone())
+    }
     pub fn login_url(&self) -> String {
-        format!("{}/login", self.base_url)
+        format!("{}/login", self.public_base())
     }
     pub fn graph_url(&self) -> String {
-        format!("{}/graph", self.base_url)
+        format!("{}/graph", self.public_base())
     }
     pub fn arm_url(&self) -> String {
-        format!("{}/arm", self.base_url)
+        format!("{}/arm", self.public_base())
     }
 
     /// Writes the state file, if one is configured.
@@ -128,6 +149,10 @@ pub struct RunningEmulator {
     pub graph_url: String,
     pub arm_url: String,
     pub addr: SocketAddr,
+    /// `https://127.0.0.1:PORT` when [`Config::tls_listen`] is set.
+    pub tls_url: Option<String>,
+    /// The CA (PEM) behind the HTTPS listener's certificate.
+    pub tls_ca_pem: Option<String>,
     pub emulator: Shared,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
@@ -199,12 +224,45 @@ pub async fn start(config: Config) -> std::io::Result<RunningEmulator> {
     emu.persist();
     let app = router(emu.clone());
     let (tx, rx) = oneshot::channel::<()>();
+    let (tls_tx, tls_rx) = tokio::sync::watch::channel(false);
+    let mut tls_url = None;
+    let mut tls_ca_pem = None;
+    let mut tls_task = None;
+    if let Some(tls_addr) = config.tls_listen {
+        let material = tls::generate(emu.clock.now());
+        if let Some(path) = &config.tls_ca_file {
+            std::fs::write(path, &material.ca_pem)?;
+        }
+        let tcp = TcpListener::bind(tls_addr).await?;
+        let https = format!("https://{}", tcp.local_addr()?);
+        let listener = tls::TlsListener::new(tcp, material.server_config)?;
+        let public = https.clone();
+        let tls_app = app.clone().layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                PUBLIC_BASE.scope(public.clone(), next.run(req))
+            },
+        ));
+        let mut stop = tls_rx;
+        tls_task = Some(tokio::spawn(async move {
+            let _ = axum::serve(listener, tls_app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.changed().await;
+                })
+                .await;
+        }));
+        tls_url = Some(https);
+        tls_ca_pem = Some(material.ca_pem);
+    }
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = rx.await;
             })
             .await;
+        let _ = tls_tx.send(true);
+        if let Some(t) = tls_task {
+            let _ = t.await;
+        }
     });
     Ok(RunningEmulator {
         login_url: emu.login_url(),
@@ -212,6 +270,8 @@ pub async fn start(config: Config) -> std::io::Result<RunningEmulator> {
         arm_url: emu.arm_url(),
         base_url,
         addr,
+        tls_url,
+        tls_ca_pem,
         emulator: emu,
         shutdown: Some(tx),
         task,

@@ -1,4 +1,5 @@
-//! `entra-emulator --listen 127.0.0.1:8400 --seed demo [--state FILE] [--faults SPEC]`
+//! `entra-emulator --listen 127.0.0.1:8400 --seed demo [--state FILE] [--faults SPEC]
+//! [--listen-tls 127.0.0.1:8443 --tls-ca-file ca.pem]`
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,6 +26,12 @@ struct Cli {
     /// e.g. throttle=1.0,random429=0.2,random503=0.05,replication=3s,latency=50ms,seed=7
     #[arg(long, value_name = "SPEC", default_value = "")]
     faults: String,
+    /// Also serve HTTPS on this address, with a certificate generated at start.
+    #[arg(long = "listen-tls", value_name = "ADDR")]
+    listen_tls: Option<SocketAddr>,
+    /// Write the CA certificate (PEM) of the HTTPS listener to FILE.
+    #[arg(long = "tls-ca-file", value_name = "FILE", requires = "listen_tls")]
+    tls_ca_file: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -42,6 +49,8 @@ async fn main() {
         seed: cli.seed,
         state_file: cli.state,
         faults,
+        tls_listen: cli.listen_tls,
+        tls_ca_file: cli.tls_ca_file,
     };
     let running = match start(config).await {
         Ok(r) => r,
@@ -61,6 +70,9 @@ async fn main() {
     );
     println!("arm:   {}  (https://management.azure.com)", running.arm_url);
     println!("control: {}/_emulator", running.base_url);
+    if let Some(https) = &running.tls_url {
+        println!("https: {https}  (the same endpoints: {https}/login, /graph, /arm)");
+    }
     println!(
         "tenant: {} ({})",
         seed["tenant"]["id"].as_str().unwrap_or(""),

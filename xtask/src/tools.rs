@@ -207,17 +207,25 @@ fn ensure_debs(packages: &[&str]) -> Result<(), String> {
 }
 
 fn ensure_python_cryptography() -> Result<(), String> {
-    if succeeds("python3", &["-c", "import cryptography"]) {
-        return Ok(());
+    if !succeeds("python3", &["-c", "import cryptography"]) {
+        say("Python cryptography (PyPI)");
+        let mut c = Command::new("python3");
+        c.args(["-m", "pip", "install", "--quiet", "cryptography"]);
+        if run(c).is_err() {
+            // Debian's externally-managed Python refuses pip: take Debian's package.
+            ensure_debs(&["python3-cryptography"])?;
+        }
     }
-    say("Python cryptography (PyPI)");
-    let mut c = Command::new("python3");
-    c.args(["-m", "pip", "install", "--quiet", "cryptography"]);
-    if run(c).is_ok() {
-        return Ok(());
+    // MSAL Python, for tests/msal_interop.rs.
+    if !succeeds("python3", &["-c", "import msal"]) {
+        say("Python msal (PyPI)");
+        let mut c = Command::new("python3");
+        c.args(["-m", "pip", "install", "--quiet", "msal"]);
+        if run(c).is_err() {
+            ensure_debs(&["python3-msal"])?;
+        }
     }
-    // Debian's externally-managed Python refuses pip: take Debian's package.
-    ensure_debs(&["python3-cryptography"])
+    Ok(())
 }
 
 /// `npm ci` in tests/e2e when its node_modules is missing or older than the lock.

@@ -224,7 +224,8 @@ pub fn collection(
             .collect();
         pairs.push(("$skiptoken".into(), last));
         let qs = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-        out["@odata.nextLink"] = Value::String(format!("{}{}?{}", emu.base_url, uri.path(), qs));
+        out["@odata.nextLink"] =
+            Value::String(format!("{}{}?{}", emu.public_base(), uri.path(), qs));
     }
     ok(200, out)
 }

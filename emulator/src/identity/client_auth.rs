@@ -175,21 +175,13 @@ pub fn authenticate(
             "JWT token is invalid or malformed.",
         )
     })?;
+    // RFC 7515 §2 says base64url without padding, but Entra also takes a
+    // padded thumbprint: MSAL Python sends `x5t` with its trailing `=`
+    // (https://learn.microsoft.com/en-us/entra/identity-platform/certificate-credentials#header).
+    let thumb = |t: &str| Base64UrlUnpadded::decode_vec(t.trim_end_matches('=')).ok();
     let (thumb_bytes, by_sha256) = match header.alg {
-        Algorithm::RS256 => (
-            header
-                .x5t
-                .as_deref()
-                .and_then(|t| Base64UrlUnpadded::decode_vec(t).ok()),
-            false,
-        ),
-        Algorithm::PS256 => (
-            header
-                .x5t_s256
-                .as_deref()
-                .and_then(|t| Base64UrlUnpadded::decode_vec(t).ok()),
-            true,
-        ),
+        Algorithm::RS256 => (header.x5t.as_deref().and_then(thumb), false),
+        Algorithm::PS256 => (header.x5t_s256.as_deref().and_then(thumb), true),
         other => {
             return Err(TokenError::new(
                 401,
@@ -281,8 +273,10 @@ pub fn authenticate(
             "Client assertion audience claim does not match Realm issuer. Review the documentation at https://docs.microsoft.com/en-us/azure/active-directory/develop/active-directory-certificate-credentials .",
         ));
     }
-    let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
-    let nbf = claims.get("nbf").and_then(Value::as_i64).unwrap_or(0);
+    // NumericDate may be fractional (RFC 7519 §2); MSAL Python sends `exp`
+    // and `iat` with microseconds.
+    let seconds = |k: &str| claims.get(k).and_then(Value::as_f64).unwrap_or(0.0) as i64;
+    let (exp, nbf) = (seconds("exp"), seconds("nbf"));
     if exp <= now || nbf > now + 300 {
         return Err(TokenError::new(
             401,
