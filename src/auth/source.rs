@@ -261,3 +261,126 @@ impl<C: HttpClient, S: Sleeper, K: Fn() -> UnixTime> TokenSource for RefreshingT
         self.shared.with(|c| c.refresh_token().is_some())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use core::future::Future;
+    use core::pin::{Pin, pin};
+    use core::task::Context;
+
+    use super::*;
+    use crate::cloud::Cloud;
+    use crate::http::{HttpRequest, HttpResponse, TransportError};
+
+    /// Answers the token endpoint once `open`, with a new access token.
+    #[derive(Default)]
+    struct Gate {
+        open: Cell<bool>,
+        sent: Cell<u32>,
+    }
+
+    impl HttpClient for Gate {
+        async fn send(&self, _: HttpRequest) -> Result<HttpResponse, TransportError> {
+            self.sent.set(self.sent.get() + 1);
+            poll_fn(|_| match self.open.get() {
+                true => Poll::Ready(()),
+                false => Poll::Pending,
+            })
+            .await;
+            Ok(HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: br#"{"access_token": "renewed", "expires_in": 3600}"#.to_vec(),
+            })
+        }
+    }
+
+    struct NoWait;
+    impl Sleeper for NoWait {
+        async fn sleep(&self, _: u64) {}
+    }
+
+    const NOW: UnixTime = UnixTime(1_800_000_000);
+
+    /// A session whose Graph token expired, with its refresh token.
+    fn expired() -> SharedTokens {
+        let body = br#"{"access_token": "old", "refresh_token": "rt", "expires_in": 60}"#;
+        let response = HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: body.to_vec(),
+        };
+        let mut cache = TokenCache::default();
+        cache.store(
+            Audience::Graph,
+            super::super::tokens::parse_response(&response, NOW).unwrap(),
+        );
+        SharedTokens::new(cache)
+    }
+
+    fn config() -> SignInConfig {
+        SignInConfig {
+            cloud: Cloud::Global,
+            tenant: "organizations".into(),
+            client_id: "c".into(),
+            redirect_uri: "https://w/".into(),
+        }
+    }
+
+    fn poll<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
+        f.poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    #[test]
+    fn an_abandoned_renewal_frees_whoever_waits_for_it() {
+        let tokens = expired();
+        let http = Gate::default();
+        let source = tokens.source(&http, &NoWait, config(), "https://w", || NOW);
+        let mut waiter = pin!(source.get(Audience::Graph, None));
+        {
+            let mut leader = pin!(source.get(Audience::Graph, None));
+            assert!(poll(leader.as_mut()).is_pending());
+            assert!(poll(waiter.as_mut()).is_pending());
+            assert_eq!(http.sent.get(), 1, "the waiter sent nothing");
+        }
+        // The leader was dropped mid-request (its page navigated away).
+        assert_eq!(
+            poll(waiter.as_mut()),
+            Poll::Ready(Err(TokenError::Interrupted))
+        );
+        // The next caller renews afresh.
+        http.open.set(true);
+        let mut again = pin!(source.get(Audience::Graph, None));
+        assert_eq!(poll(again.as_mut()), Poll::Ready(Ok("renewed".to_string())));
+        assert_eq!(http.sent.get(), 2);
+        assert_eq!(tokens.refreshes(), 2);
+        assert_eq!(
+            tokens.with(|c| c.access_token(Audience::Graph, NOW).map(str::to_string)),
+            Some("renewed".into())
+        );
+    }
+
+    #[test]
+    fn a_renewal_started_before_a_sign_out_does_not_fill_the_new_session() {
+        let tokens = expired();
+        let http = Gate::default();
+        let source = tokens.source(&http, &NoWait, config(), "https://w", || NOW);
+        let mut renewal = pin!(source.token(Service::Graph, None));
+        assert!(poll(renewal.as_mut()).is_pending());
+        tokens.clear();
+        http.open.set(true);
+        // The caller that asked still gets its token; the cache stays empty.
+        assert_eq!(
+            poll(renewal.as_mut()),
+            Poll::Ready(Ok("renewed".to_string()))
+        );
+        assert!(tokens.with(|c| c.access_token(Audience::Graph, NOW).is_none()));
+        // Signed out: no refresh token, no request.
+        let mut after = pin!(source.token(Service::Graph, None));
+        assert_eq!(
+            poll(after.as_mut()),
+            Poll::Ready(Err(ApiError::NotSignedIn(Service::Graph)))
+        );
+        assert_eq!(http.sent.get(), 1);
+    }
+}
