@@ -22,6 +22,9 @@ pub struct Directory {
     /// Custom Azure role definitions (ARM JSON).
     pub custom_roles: Vec<Value>,
     pub role_assignments: Vec<RoleAssignment>,
+    /// Groups; role-assignable ones may hold directory roles for their members.
+    #[serde(default)]
+    pub groups: Vec<Group>,
     /// What the seed made, for `GET /_emulator/seed`.
     pub seed: SeedInfo,
 }
@@ -42,6 +45,21 @@ pub struct User {
     pub display_name: String,
     pub password: String,
     /// Directory role template IDs.
+    pub directory_roles: Vec<String>,
+}
+
+/// A security group. A role-assignable group (`isAssignableToRole`) can hold
+/// directory roles, which its members then have
+/// (https://learn.microsoft.com/en-us/entra/identity/role-based-access-control/groups-concept).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    pub id: String,
+    pub display_name: String,
+    pub is_assignable_to_role: bool,
+    /// Member user object IDs.
+    pub members: Vec<String>,
+    /// Directory role template IDs assigned to the group.
     pub directory_roles: Vec<String>,
 }
 
@@ -120,6 +138,27 @@ impl Directory {
             u.id.eq_ignore_ascii_case(id_or_upn)
                 || u.user_principal_name.eq_ignore_ascii_case(id_or_upn)
         })
+    }
+
+    /// Groups `user_id` is a direct member of.
+    pub fn groups_of(&self, user_id: &str) -> impl Iterator<Item = &Group> {
+        self.groups
+            .iter()
+            .filter(move |g| g.members.iter().any(|m| m.eq_ignore_ascii_case(user_id)))
+    }
+
+    /// The user's directory roles, held directly or through role-assignable
+    /// groups (each once): what Entra enforces and puts in `wids`.
+    pub fn effective_roles(&self, user: &User) -> Vec<String> {
+        let mut roles = user.directory_roles.clone();
+        for g in self.groups_of(&user.id).filter(|g| g.is_assignable_to_role) {
+            for r in &g.directory_roles {
+                if !roles.contains(r) {
+                    roles.push(r.clone());
+                }
+            }
+        }
+        roles
     }
 
     pub fn app_by_app_id(&self, app_id: &str) -> Option<&Application> {

@@ -34,11 +34,14 @@ pub fn key_credential(input: &Value, existing: &[Value]) -> Result<Value, GraphE
     let key_b64 = match obj.get("key").and_then(Value::as_str) {
         Some(k) => k.to_string(),
         None => {
-            // An existing credential sent back without its key (as GET returns it) is kept.
+            // An existing credential sent back without its key (as GET returns it) is kept
+            // (https://github.com/microsoftgraph/microsoft-graph-docs/issues/3579: "supply the
+            // prior keyId (not null) and value (null)"); changing any of its properties is
+            // refused with KeyNotUpdatable (https://github.com/Azure/azure-powershell/issues/6784).
             let kid = key_id
                 .clone()
                 .ok_or_else(|| bad_property("keyCredentials.key", " Key value is required."))?;
-            return existing
+            let kept = existing
                 .iter()
                 .find(|e| e.get("keyId").and_then(Value::as_str) == Some(kid.as_str()))
                 .cloned()
@@ -47,7 +50,13 @@ pub fn key_credential(input: &Value, existing: &[Value]) -> Result<Value, GraphE
                         "keyCredentials.keyId",
                         &format!(" No key credential with keyId '{kid}'."),
                     )
-                });
+                })?;
+            if changes_kept_key(obj, &kept) {
+                return Err(GraphError::bad(format!(
+                    "Update to existing credential with KeyId '{kid}' is not allowed."
+                )));
+            }
+            return Ok(kept);
         }
     };
     let ty = obj
@@ -90,6 +99,24 @@ pub fn key_credential(input: &Value, existing: &[Value]) -> Result<Value, GraphE
         "type": "AsymmetricX509Cert",
         "usage": usage,
     }))
+}
+
+/// Whether a credential sent back without its key differs from the stored one
+/// in a property it carries (dates compared as instants; absent or null
+/// properties change nothing).
+fn changes_kept_key(sent: &Map<String, Value>, kept: &Value) -> bool {
+    sent.iter().any(|(k, v)| {
+        if v.is_null() || k == "keyId" || k == "key" {
+            return false;
+        }
+        let stored = kept.get(k).unwrap_or(&Value::Null);
+        match k.as_str() {
+            "startDateTime" | "endDateTime" => {
+                v.as_str().and_then(clock::parse_iso) != stored.as_str().and_then(clock::parse_iso)
+            }
+            _ => v != stored,
+        }
+    })
 }
 
 fn check_redirects(obj: &Map<String, Value>) -> Result<(), GraphError> {

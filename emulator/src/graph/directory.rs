@@ -1,6 +1,7 @@
-//! `/me`, `/me/memberOf`, `/users` and `/organization`.
+//! `/me`, `/me/memberOf`, `/me/transitiveMemberOf`, `/users` and `/organization`.
 // https://learn.microsoft.com/en-us/graph/api/user-get
 // https://learn.microsoft.com/en-us/graph/api/user-list-memberof
+// https://learn.microsoft.com/en-us/graph/api/user-list-transitivememberof
 // https://learn.microsoft.com/en-us/graph/api/organization-get
 // https://learn.microsoft.com/en-us/graph/api/user-get
 
@@ -58,6 +59,102 @@ fn may_read_users(claims: &AccessClaims) -> Result<(), GraphError> {
     }
 }
 
+/// Delegated scopes that read the signed-in user: User.Read or higher
+/// (https://learn.microsoft.com/en-us/graph/api/user-get#permissions).
+const READ_ME: &[&str] = &[
+    "User.Read",
+    "User.ReadWrite",
+    "User.ReadBasic.All",
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+    "Directory.AccessAsUser.All",
+];
+
+/// Delegated scopes for the signed-in user's memberships
+/// (https://learn.microsoft.com/en-us/graph/api/user-list-memberof#permissions:
+/// User.Read; Directory.Read.All, Directory.ReadWrite.All, GroupMember.Read.All;
+/// transitiveMemberOf adds Group.Read.All and User.Read.All).
+const READ_MY_MEMBERSHIPS: &[&str] = &[
+    "User.Read",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+    "Directory.AccessAsUser.All",
+    "GroupMember.Read.All",
+    "Group.Read.All",
+    "User.Read.All",
+];
+
+/// Scopes that read directory roles; without one, a role in a membership
+/// list comes back with only `@odata.type` and `id`
+/// (https://learn.microsoft.com/en-us/graph/permissions-overview#limited-information-returned-for-inaccessible-member-objects).
+const READ_ROLES: &[&str] = &[
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+    "Directory.AccessAsUser.All",
+    "RoleManagement.Read.Directory",
+    "RoleManagement.Read.All",
+    "RoleManagement.ReadWrite.Directory",
+];
+
+/// Scopes that read groups (else limited information, as for roles).
+const READ_GROUPS: &[&str] = &[
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+    "Directory.AccessAsUser.All",
+    "GroupMember.Read.All",
+    "Group.Read.All",
+    "Group.ReadWrite.All",
+];
+
+fn require_scope(claims: &AccessClaims, any_of: &[&str]) -> Result<(), GraphError> {
+    if claims.has_scope(any_of) {
+        Ok(())
+    } else {
+        Err(GraphError::denied())
+    }
+}
+
+/// A membership entry, or its limited form (type and id, every other
+/// property null) when the caller may not read that kind of object.
+fn member(full: Value, readable: bool) -> serde_json::Map<String, Value> {
+    let mut obj = full.as_object().cloned().unwrap_or_default();
+    if !readable {
+        for (k, v) in obj.iter_mut() {
+            if k != "@odata.type" && k != "id" {
+                *v = Value::Null;
+            }
+        }
+    }
+    obj
+}
+
+fn role_json(tenant: &str, template: &str) -> Option<Value> {
+    let (template, name, description) = DIRECTORY_ROLES.iter().find(|r| r.0 == template)?;
+    Some(json!({
+        "@odata.type": "#microsoft.graph.directoryRole",
+        "id": role_object_id(tenant, template),
+        "deletedDateTime": null,
+        "description": description,
+        "displayName": name,
+        "roleTemplateId": template,
+    }))
+}
+
+fn group_json(g: &crate::state::Group) -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.group",
+        "id": g.id,
+        "deletedDateTime": null,
+        "displayName": g.display_name,
+        "isAssignableToRole": g.is_assignable_to_role,
+        "securityEnabled": true,
+        "mailEnabled": false,
+        "groupTypes": [],
+    })
+}
+
 /// A tenant-specific, stable object ID for a directory role.
 fn role_object_id(tenant: &str, template: &str) -> String {
     let h = Sha1::digest(format!("{tenant}/{template}").as_bytes());
@@ -90,6 +187,7 @@ pub fn route(
         )),
         // https://learn.microsoft.com/en-us/graph/api/user-get
         ["me"] => {
+            require_scope(claims, READ_ME)?;
             let u = dir
                 .user(&claims.oid)
                 .ok_or_else(|| GraphError::not_found(&claims.oid))?;
@@ -109,29 +207,32 @@ pub fn route(
             }
             ok(200, Value::Object(map))
         }
-        // https://learn.microsoft.com/en-us/graph/api/user-list-memberof
-        ["me", "memberOf"] => {
+        // https://learn.microsoft.com/en-us/graph/api/user-list-memberof: direct
+        // memberships only, so a role held through a group is not listed;
+        // https://learn.microsoft.com/en-us/graph/api/user-list-transitivememberof
+        // lists it too.
+        ["me", which @ ("memberOf" | "transitiveMemberOf")] => {
+            require_scope(claims, READ_MY_MEMBERSHIPS)?;
             let u = dir
                 .user(&claims.oid)
                 .ok_or_else(|| GraphError::not_found(&claims.oid))?;
-            let items = u
-                .directory_roles
-                .iter()
-                .filter_map(|t| DIRECTORY_ROLES.iter().find(|r| r.0 == t))
-                .map(|(template, name, description)| {
-                    json!({
-                        "@odata.type": "#microsoft.graph.directoryRole",
-                        "id": role_object_id(&dir.tenant.id, template),
-                        "deletedDateTime": null,
-                        "description": description,
-                        "displayName": name,
-                        "roleTemplateId": template,
-                    })
-                    .as_object()
-                    .cloned()
-                    .unwrap_or_default()
-                })
+            let (roles_ok, groups_ok) =
+                (claims.has_scope(READ_ROLES), claims.has_scope(READ_GROUPS));
+            let roles = if *which == "memberOf" {
+                u.directory_roles.clone()
+            } else {
+                dir.effective_roles(u)
+            };
+            let mut items: Vec<_> = dir
+                .groups_of(&u.id)
+                .map(|g| member(group_json(g), groups_ok))
                 .collect();
+            items.extend(
+                roles
+                    .iter()
+                    .filter_map(|t| role_json(&dir.tenant.id, t))
+                    .map(|r| member(r, roles_ok)),
+            );
             odata::collection(
                 emu,
                 uri,

@@ -276,7 +276,7 @@ pub async fn authorize_post(
     if !missing.is_empty() {
         match p.get("consent").map(String::as_str) {
             Some("accept") => {
-                let admin = is_admin(&user.directory_roles);
+                let admin = is_admin(&dir.effective_roles(&user));
                 let needs_admin = v.req.resource == Resource::Graph
                     && missing
                         .iter()

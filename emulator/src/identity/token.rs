@@ -279,7 +279,8 @@ pub fn issue_delegated(
         return Err(no_consent(d.app));
     }
     let tenant = &dir.tenant;
-    let mut wids = d.user.directory_roles.clone();
+    // Roles held through role-assignable groups count like direct ones.
+    let mut wids = dir.effective_roles(d.user);
     wids.push(DEFAULT_USER_ROLE.to_string());
     let claims = AccessClaims {
         aud: d.req.resource.audience().to_string(),
@@ -605,7 +606,7 @@ fn grant(
                 ));
             }
             if code.spa {
-                if origin.is_none() {
+                if !cross_origin(origin) {
                     return Err(TokenError::new(
                         400,
                         "invalid_request",
@@ -713,7 +714,7 @@ fn grant(
                     )
                 });
             }
-            if rt.spa && origin.is_none() {
+            if rt.spa && !cross_origin(origin) {
                 return Err(TokenError::new(
                     400,
                     "invalid_request",
@@ -815,6 +816,16 @@ fn grant(
             format!("The app requested an unsupported grant type '{other}'."),
         )),
     }
+}
+
+/// Whether a SPA code or refresh token is redeemed cross-origin: an `Origin`
+/// header, but not the opaque `null` origin, which Entra answers with
+/// AADSTS9002327 (https://github.com/AzureAD/microsoft-authentication-library-for-python/issues/641).
+/// Entra does not compare the origin with the redirect URI: any other origin
+/// is accepted (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow#redirect-uris-for-single-page-apps-spas
+/// asks only for "an Origin header").
+fn cross_origin(origin: Option<&str>) -> bool {
+    origin.is_some_and(|o| !o.trim().eq_ignore_ascii_case("null"))
 }
 
 /// App role values assigned to `sp_id` on the resource's service principal.
