@@ -1,0 +1,105 @@
+//! The page against an emulator as strict as Graph (emulator/tests/strict.rs):
+//! what the page's own calls meet where Entra and Graph refuse more than a
+//! lenient emulator would.
+
+mod flows_support;
+
+use entra_emulator::lock;
+use entra_wizard::api_error::ApiError;
+use entra_wizard::core::key_credential::{self, KeyCredential};
+use entra_wizard::graph;
+use entra_wizard::plan::preflight;
+use flows_support::{Env, GRAPH_APP_ID, Native, certificate};
+
+/// Narrows what the page's sign-in client is consented to on Graph.
+fn consent_only(env: &Env, scope: &str) {
+    let mut dir = lock(&env.emulator.emulator.dir);
+    let graph = dir.sp_by_app_id(GRAPH_APP_ID).unwrap().body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for g in dir.oauth2_permission_grants.iter_mut() {
+        if g["resourceId"] == graph.as_str() {
+            g["scope"] = serde_json::json!(scope);
+        }
+    }
+}
+
+// https://learn.microsoft.com/en-us/graph/api/user-list-memberof#permissions
+// (User.Read suffices, but a directoryRole then comes back with only
+// `@odata.type` and `id`).
+#[tokio::test]
+async fn pre_flight_with_only_user_read_stops_rather_than_concluding_no_role() {
+    let env = Env::demo().await;
+    consent_only(&env, "User.Read offline_access openid profile");
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "appadmin").await;
+    // /me still answers with User.Read.
+    assert_eq!(
+        graph::me(&api)
+            .await
+            .unwrap()
+            .user_principal_name
+            .as_deref(),
+        Some("appadmin@contoso.onmicrosoft.com")
+    );
+    // The roles come limited: the page does not read "no role" into it
+    // (which would block the admin with a wrong reason) but stops.
+    let err = preflight::fetch_rights(&api, &[]).await.unwrap_err();
+    assert!(
+        matches!(&err, ApiError::Unexpected { detail, .. } if detail.contains("roleTemplateId")),
+        "{err:?}"
+    );
+    // Without User.Read even /me is refused, as Graph refuses it.
+    consent_only(&env, "offline_access openid profile");
+    let api = env.api(&http, &sleeper, "appadmin").await;
+    let err = graph::me(&api).await.unwrap_err();
+    assert_eq!(err.status(), Some(403), "{err:?}");
+    env.stop().await;
+}
+
+// https://learn.microsoft.com/en-us/graph/api/application-update
+// https://github.com/Azure/azure-powershell/issues/6784 (KeyNotUpdatable)
+#[tokio::test]
+async fn renewal_sends_every_kept_certificate_with_its_key_so_graph_keeps_it() {
+    let env = Env::demo().await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let app = env.seed["serviceApps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["scenario"] == "missing-roles")
+        .unwrap();
+    let object_id = app["objectId"].as_str().unwrap();
+    let existing = graph::get_key_credentials(&api, object_id).await.unwrap();
+    assert_eq!(existing.len(), 1);
+    assert!(
+        existing[0].key.is_some(),
+        "read with $select=keyCredentials"
+    );
+
+    // Add a certificate, keep the old one: the whole collection goes back.
+    let cert = certificate("renewed", env.now());
+    let new = KeyCredential::for_certificate(&cert).unwrap();
+    let keys = key_credential::merge(&existing, new, &[]).unwrap();
+    http.log.lock().unwrap().clear();
+    graph::set_key_credentials(&api, object_id, &keys)
+        .await
+        .unwrap();
+    let sent: serde_json::Value =
+        serde_json::from_slice(&http.log.lock().unwrap()[0].body).unwrap();
+    let sent = sent["keyCredentials"].as_array().unwrap();
+    assert_eq!(sent.len(), 2);
+    assert!(
+        sent.iter().all(|k| k["key"].is_string()),
+        "never a key-less entry, whose changes Graph refuses: {sent:?}"
+    );
+    let after = graph::get_key_credentials(&api, object_id).await.unwrap();
+    assert_eq!(after.len(), 2);
+    assert_eq!(after[0].key_id, existing[0].key_id);
+    assert_eq!(after[0].key, existing[0].key);
+    env.stop().await;
+}
