@@ -8,8 +8,34 @@ use entra_emulator::lock;
 use entra_wizard::api_error::ApiError;
 use entra_wizard::core::key_credential::{self, KeyCredential};
 use entra_wizard::graph;
+use entra_wizard::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
 use entra_wizard::plan::preflight;
 use flows_support::{Env, GRAPH_APP_ID, Native, certificate};
+
+/// What `fetch` in the page gives: requests carry the page's `Origin`, and a
+/// response without `Access-Control-Allow-Origin` is a network error (a
+/// `TypeError`), its status unseen (https://fetch.spec.whatwg.org/#cors-check).
+#[derive(Default)]
+struct BrowserFetch {
+    inner: Native,
+}
+
+impl HttpClient for BrowserFetch {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let url = request.url.clone();
+        let response = self
+            .inner
+            .send(request.header("Origin", "http://localhost:8080"))
+            .await?;
+        match response.header("Access-Control-Allow-Origin") {
+            Some(_) => Ok(response),
+            None => Err(TransportError {
+                url,
+                detail: "TypeError: Failed to fetch".into(),
+            }),
+        }
+    }
+}
 
 /// Narrows what the page's sign-in client is consented to on Graph.
 fn consent_only(env: &Env, scope: &str) {
@@ -101,5 +127,30 @@ async fn renewal_sends_every_kept_certificate_with_its_key_so_graph_keeps_it() {
     assert_eq!(after.len(), 2);
     assert_eq!(after[0].key_id, existing[0].key_id);
     assert_eq!(after[0].key, existing[0].key);
+    env.stop().await;
+}
+
+// A 502/503/504 from a gateway in front of Graph has no CORS headers
+// (emulator fault `gateway=N`), so the page's fetch sees a transport error,
+// not the status its retry policy classifies; the same request sent again
+// succeeds. Finding: src/client.rs returns a transport error at once (no
+// retry), so in the browser a gateway 504 fails the step where a native run
+// retries it; once transport errors are retried, the failing call below
+// succeeds on its second attempt and this test's middle assertion flips.
+#[tokio::test]
+async fn a_gateway_error_reaches_the_page_as_a_transport_error_and_a_resend_succeeds() {
+    let env = Env::demo().await;
+    let http = BrowserFetch::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    assert!(graph::me(&api).await.is_ok(), "CORS passes normally");
+    env.emulator.emulator.faults.lock().unwrap().config.gateway = 1;
+    let err = graph::me(&api).await.unwrap_err();
+    assert!(
+        matches!(&err, ApiError::Transport(t) if t.detail.contains("TypeError")),
+        "{err:?}"
+    );
+    assert_eq!(err.status(), None, "no status reaches the page");
+    assert!(graph::me(&api).await.is_ok());
     env.stop().await;
 }

@@ -22,6 +22,12 @@
 //!   3 s for 503). Microsoft sends whatever the service needs, minutes
 //!   included (https://learn.microsoft.com/en-us/graph/throttling,
 //!   https://learn.microsoft.com/en-us/azure/azure-resource-manager/management/request-limits-and-throttling).
+//! - `gateway=N`: the next N Graph or ARM requests are answered by the edge
+//!   in front of the service (`gatewaystatus=502|503|504`, default 504) with
+//!   an HTML page and no CORS headers, as a CDN or load balancer answers
+//!   (https://github.com/microsoftgraph/microsoft-graph-explorer-v4/issues/4022);
+//!   a browser then reports a network error, not a status
+//!   (https://fetch.spec.whatwg.org/#cors-check).
 //!
 //! Durations take `ms`, `s` or `m` (a bare number means milliseconds).
 
@@ -50,6 +56,16 @@ pub struct FaultConfig {
     /// `Retry-After` of the 429/503 faults, instead of 2 s / 3 s.
     #[serde(default)]
     pub retry_after_ms: Option<u64>,
+    /// Graph or ARM requests still to be answered by the gateway (counts down).
+    #[serde(default)]
+    pub gateway: u32,
+    /// The gateway's status: 502, 503 or 504.
+    #[serde(default = "default_gateway_status")]
+    pub gateway_status: u16,
+}
+
+fn default_gateway_status() -> u16 {
+    504
 }
 
 impl Default for FaultConfig {
@@ -63,6 +79,8 @@ impl Default for FaultConfig {
             seed: 0,
             next429: 0,
             retry_after_ms: None,
+            gateway: 0,
+            gateway_status: default_gateway_status(),
         }
     }
 }
@@ -133,6 +151,20 @@ impl FaultConfig {
                         .map_err(|_| format!("invalid next429 '{v}'"))?
                 }
                 "retryafter" => c.retry_after_ms = Some(duration_ms(v)?),
+                "gateway" => {
+                    c.gateway = v
+                        .trim()
+                        .parse()
+                        .map_err(|_| format!("invalid gateway '{v}'"))?
+                }
+                "gatewaystatus" => {
+                    c.gateway_status = match v.trim() {
+                        "502" => 502,
+                        "503" => 503,
+                        "504" => 504,
+                        _ => return Err(format!("invalid gatewaystatus '{v}' (502, 503 or 504)")),
+                    }
+                }
                 "seed" => {
                     c.seed = v
                         .trim()
@@ -156,9 +188,13 @@ impl FaultConfig {
 #[derive(Debug, PartialEq)]
 pub enum Verdict {
     Pass,
-    Throttled { retry_after: i64 },
+    Throttled {
+        retry_after: i64,
+    },
     Random429,
     Random503,
+    /// Answered by the gateway with this status, without CORS headers.
+    Gateway(u16),
 }
 
 pub struct Faults {
@@ -184,6 +220,10 @@ impl Faults {
 
     /// Draws the random faults for one Graph or ARM request.
     pub fn random(&mut self) -> Verdict {
+        if self.config.gateway > 0 {
+            self.config.gateway -= 1;
+            return Verdict::Gateway(self.config.gateway_status);
+        }
         if self.config.next429 > 0 {
             self.config.next429 -= 1;
             return Verdict::Random429;
@@ -245,6 +285,8 @@ mod tests {
                 seed: 7,
                 next429: 0,
                 retry_after_ms: None,
+                gateway: 0,
+                gateway_status: 504,
             }
         );
         let c = FaultConfig::default()
@@ -263,6 +305,18 @@ mod tests {
                 .unwrap()
                 .replication_ms,
             60_000
+        );
+        let c = FaultConfig::default()
+            .apply_spec("gateway=1,gatewaystatus=502,next429=1")
+            .unwrap();
+        let mut f = Faults::new(c);
+        assert_eq!(f.random(), Verdict::Gateway(502));
+        assert_eq!(f.random(), Verdict::Random429);
+        assert_eq!(f.random(), Verdict::Pass);
+        assert!(
+            FaultConfig::default()
+                .apply_spec("gatewaystatus=500")
+                .is_err()
         );
         assert!(FaultConfig::default().apply_spec("random429=2").is_err());
         assert!(FaultConfig::default().apply_spec("bogus=1").is_err());

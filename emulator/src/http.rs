@@ -136,6 +136,29 @@ fn fault_response(area: Area, status: StatusCode, retry_after: i64, ctx: &Reques
     resp
 }
 
+/// Marks a response as the gateway's, not the service's.
+#[derive(Clone, Copy)]
+struct FromGateway;
+
+/// The edge's own error page for a 502/503/504 (HTML, an edge reference, no
+/// JSON envelope, no request-id, no CORS), like the page graph.microsoft.com's
+/// CDN served in https://github.com/microsoftgraph/microsoft-graph-explorer-v4/issues/4022.
+fn gateway_response(status: u16) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::GATEWAY_TIMEOUT);
+    let reference = uuid::Uuid::new_v4().simple().to_string();
+    let html = format!(
+        "<HTML><HEAD><TITLE>{status}</TITLE></HEAD><BODY><H1>{status}</H1>An error occurred while processing your request.<p>Reference&#32;&#35;{reference}</p></BODY></HTML>\n"
+    );
+    let mut resp = (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "text/html")],
+        html,
+    )
+        .into_response();
+    resp.extensions_mut().insert(FromGateway);
+    resp
+}
+
 pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let uri = req.uri().clone();
@@ -220,6 +243,7 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
                 let after = lock(&emu.faults).config.retry_after(3);
                 fault_response(area, StatusCode::SERVICE_UNAVAILABLE, after, &ctx)
             }
+            Verdict::Gateway(status) => gateway_response(status),
             Verdict::Pass => {
                 let req = Request::from_parts(parts, Body::from(bytes));
                 CTX.scope(ctx.clone(), next.run(req)).await
@@ -227,8 +251,12 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
         }
     };
 
+    // A gateway's own error page carries none of the service's headers, CORS
+    // included: the browser's fetch rejects with a TypeError.
+    let from_gateway = response.extensions().get::<FromGateway>().is_some();
     let headers = response.headers_mut();
     match area {
+        _ if from_gateway => {}
         Area::Graph => {
             set(headers, "request-id", &ctx.request_id);
             set(headers, "client-request-id", &ctx.client_request_id);
@@ -243,7 +271,10 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
         }
         _ => {}
     }
-    if cors && let Some(o) = &origin {
+    if cors
+        && !from_gateway
+        && let Some(o) = &origin
+    {
         add_cors(headers, o);
     }
     let status = response.status();

@@ -276,3 +276,47 @@ async fn key_credentials_sent_back_without_key_are_kept_unchanged_or_refused() {
     // Nothing was lost on the way.
     assert_eq!(app_keys(&env, &admin).await.1, keys);
 }
+
+// A gateway in front of Graph or ARM answers 502/503/504 itself, with an
+// HTML page and no Access-Control-Allow-Origin
+// (https://github.com/microsoftgraph/microsoft-graph-explorer-v4/issues/4022):
+// a browser's fetch then rejects with a TypeError, a network error with no
+// status (https://fetch.spec.whatwg.org/#cors-check). Native clients see the
+// status; this checks what the browser would be given.
+#[tokio::test]
+async fn a_gateway_error_carries_no_cors_headers() {
+    let env = env().await;
+    let graph = env.graph_token("admin").await;
+    let arm = env.arm_token("admin").await;
+    for (status, url, t) in [
+        ("504", env.graph("me"), &graph),
+        ("502", env.arm("subscriptions?api-version=2022-12-01"), &arm),
+    ] {
+        env.control(
+            "faults",
+            json!({"spec": format!("gateway=1,gatewaystatus={status}")}),
+        )
+        .await;
+        let send = || {
+            env.http
+                .get(&url)
+                .bearer_auth(t)
+                .header("Origin", "http://localhost:8080")
+                .send()
+        };
+        let r = send().await.unwrap();
+        assert_eq!(r.status().as_str(), status);
+        assert!(r.headers().get("access-control-allow-origin").is_none());
+        assert!(r.headers().get("request-id").is_none());
+        assert!(r.headers().get("x-ms-request-id").is_none());
+        assert_eq!(r.headers()["content-type"], "text/html");
+        assert!(r.text().await.unwrap().contains("Reference"));
+        // The next request reaches the service, with CORS.
+        let r = send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            r.headers()["access-control-allow-origin"],
+            "http://localhost:8080"
+        );
+    }
+}
