@@ -154,3 +154,40 @@ async fn a_gateway_error_reaches_the_page_as_a_transport_error_and_a_resend_succ
     assert!(graph::me(&api).await.is_ok());
     env.stop().await;
 }
+
+// ARM answers RoleDefinitionDoesNotExist for a custom role that has not
+// replicated yet (emulator fault `replication`, emulator/tests/strict.rs);
+// the m365-archiver plan creates its role and assigns it at once.
+// https://github.com/Azure/terraform-azurerm-caf-enterprise-scale/wiki/Troubleshooting
+// Finding: the page fails step 4 ("Assign Microsoft 365 Archiver Appliance")
+// with ARM 400 RoleDefinitionDoesNotExist: src/http.rs `classify` retries
+// PrincipalNotFound and NoBackingApplicationObject as replication, not this
+// code for a role the plan has just created. Run with `--ignored` to see it;
+// un-ignore once the page retries it.
+#[tokio::test]
+#[ignore = "finding: the page does not retry RoleDefinitionDoesNotExist for a custom role it just created (src/http.rs classify)"]
+async fn a_custom_role_assigned_right_after_its_creation_waits_for_replication() {
+    let env = Env::start(entra_emulator::faults::FaultConfig {
+        replication_ms: 3000,
+        ..Default::default()
+    })
+    .await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let profile = entra_wizard::profiles::by_id("m365-archiver").unwrap();
+    let plan = entra_wizard::flows::roles::plan(
+        "d8b0490d-823f-46df-8680-25017029384a",
+        &profile,
+        &flows_support::production(),
+        &mut rand_core::OsRng,
+    )
+    .unwrap();
+    let mut progress = plan.start();
+    let result = entra_wizard::plan::apply(&api, &plan, &mut progress, &mut |_, _| {
+        core::ops::ControlFlow::Continue(())
+    })
+    .await;
+    assert!(result.is_ok(), "{result:?}");
+    env.stop().await;
+}

@@ -320,3 +320,57 @@ async fn a_gateway_error_carries_no_cors_headers() {
         );
     }
 }
+
+// https://learn.microsoft.com/en-us/rest/api/authorization/role-definitions/create-or-update
+// https://github.com/Azure/terraform-azurerm-caf-enterprise-scale/wiki/Troubleshooting
+// (RoleDefinitionDoesNotExist "is a transient error which may occur when the
+// Resource Provider in ARM is yet to complete replication of the newly created
+// Role Definition")
+#[tokio::test]
+async fn a_new_custom_role_is_not_found_until_it_has_replicated() {
+    let env = env_with("demo", "replication=3s").await;
+    let arm = env.arm_token("admin").await;
+    let sub = env.subscription("Production");
+    let role = "7d3c1b2a-9e8f-4a6b-8c5d-4e3f2a1b0c9d";
+    let def_url = env.arm(&format!(
+        "subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role}?api-version=2022-04-01"
+    ));
+    let (s, def) = env
+        .put(
+            &def_url,
+            &arm,
+            json!({"properties": {"roleName": "Backup reader", "type": "CustomRole",
+                "assignableScopes": [format!("/subscriptions/{sub}")],
+                "permissions": [{"actions": ["Microsoft.Storage/storageAccounts/read"]}]}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{def}");
+    let assign = |n: &str| {
+        env.arm(&format!(
+            "subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments/{n}?api-version=2022-04-01"
+        ))
+    };
+    let body = json!({"properties": {
+        "roleDefinitionId": def["id"],
+        "principalId": env.service_app("missing-roles")["servicePrincipalId"],
+        "principalType": "ServicePrincipal"}});
+    let first = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+    let (s, e) = env.put(&assign(first), &arm, body.clone()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(e["error"]["code"], "RoleDefinitionDoesNotExist");
+    assert_eq!(
+        e["error"]["message"],
+        format!("The specified role definition with ID '{role}' does not exist.")
+    );
+    let (s, e) = env.get(&def_url, &arm).await;
+    assert_eq!(
+        (s, &e["error"]["code"]),
+        (StatusCode::NOT_FOUND, &json!("RoleDefinitionDoesNotExist"))
+    );
+
+    // Once replicated, the same requests succeed.
+    env.advance(4).await;
+    assert_eq!(env.get(&def_url, &arm).await.0, StatusCode::OK);
+    let (s, a) = env.put(&assign(first), &arm, body).await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+}

@@ -169,6 +169,19 @@ pub fn role_definitions(dir: &Directory, sub: &str) -> Vec<Value> {
     out
 }
 
+/// Whether `def` is a custom role created less than `replication_ms` ago:
+/// ARM answers `RoleDefinitionDoesNotExist` for it until it has replicated
+/// (https://github.com/Azure/terraform-azurerm-caf-enterprise-scale/wiki/Troubleshooting:
+/// "a transient error which may occur when the Resource Provider in ARM is yet
+/// to complete replication of the newly created Role Definition").
+pub fn replicating(def: &Value, now_ms: i64, replication_ms: u64) -> bool {
+    def["properties"]["type"] == "CustomRole"
+        && def["properties"]["createdOn"]
+            .as_str()
+            .and_then(clock::parse_iso)
+            .is_some_and(|created| created * 1000 + replication_ms as i64 > now_ms)
+}
+
 pub fn role_definition(dir: &Directory, sub: &str, id: &str) -> Option<Value> {
     role_definitions(dir, sub).into_iter().find(|r| {
         r["name"]
@@ -440,7 +453,9 @@ fn route(emu: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &B
         ) => {
             let dir = lock(&emu.dir);
             let sub = find_subscription(&dir, s[1])?;
+            let replication = lock(&emu.faults).config.replication_ms;
             role_definition(&dir, &sub, s[5])
+                .filter(|d| !replicating(d, emu.clock.now_ms(), replication))
                 .map(|d| ok(200, d))
                 .unwrap_or_else(|| {
                     Err(ArmError::new(
@@ -519,6 +534,9 @@ fn route(emu: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &B
             }
             let now = clock::iso(emu.clock.now());
             let existed = dir.custom_roles.iter().position(|c| c["name"] == name);
+            let created = existed
+                .map(|i| dir.custom_roles[i]["properties"]["createdOn"].clone())
+                .unwrap_or_else(|| Value::String(now.clone()));
             let def = json!({
                 "id": format!("{scope}/providers/Microsoft.Authorization/roleDefinitions/{name}"),
                 "name": name,
@@ -529,7 +547,7 @@ fn route(emu: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &B
                     "description": props["description"],
                     "assignableScopes": props["assignableScopes"].as_array().cloned().unwrap_or_else(|| vec![Value::String(scope.clone())]),
                     "permissions": props["permissions"].as_array().cloned().unwrap_or_default(),
-                    "createdOn": now, "updatedOn": now, "createdBy": claims.oid, "updatedBy": claims.oid,
+                    "createdOn": created, "updatedOn": now, "createdBy": claims.oid, "updatedBy": claims.oid,
                 },
             });
             match existed {

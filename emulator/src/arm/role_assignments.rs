@@ -177,7 +177,11 @@ pub fn route(
             let props = &input["properties"];
             let role_def = props["roleDefinitionId"].as_str().unwrap_or("");
             let role_id = role_def.rsplit('/').next().unwrap_or("").to_string();
-            if role_definition(&dir, &sub, &role_id).is_none() {
+            // A custom role younger than the replication delay is not found yet.
+            let replication = lock(&emu.faults).config.replication_ms;
+            if role_definition(&dir, &sub, &role_id)
+                .is_none_or(|d| super::replicating(&d, emu.clock.now_ms(), replication))
+            {
                 return Err(ArmError::new(
                     400,
                     "RoleDefinitionDoesNotExist",
