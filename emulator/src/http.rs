@@ -69,6 +69,13 @@ fn classify(path: &str) -> Area {
     }
 }
 
+/// What graph.microsoft.com exposes to a cross-origin page: not
+/// `Retry-After` (nor `Date`), so a browser cannot read how long Graph asks
+/// it to wait (https://github.com/microsoftgraph/microsoft-graph-docs/issues/17488,
+/// https://learn.microsoft.com/en-us/answers/questions/497336/microsoft-graph-api-retry-after-is-not-exposed-in
+/// lists it; `Retry-After` is no CORS-safelisted response header,
+/// https://fetch.spec.whatwg.org/#cors-safelisted-response-header-name).
+const GRAPH_EXPOSE: &str = "ETag, Location, Preference-Applied, Content-Range, request-id, client-request-id, ReadWriteConsistencyToken, SdkVersion, WWW-Authenticate";
 const EXPOSE: &str = "request-id, client-request-id, Retry-After, x-ms-request-id, x-ms-correlation-request-id, x-ms-ags-diagnostic, Location, Date";
 const METHODS: &str = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
 const ALLOW_HEADERS: &str = "Authorization, Content-Type, Accept, client-request-id, return-client-request-id, ConsistencyLevel, Prefer, x-ms-client-request-id, x-ms-correlation-request-id, x-client-SKU, x-client-VER, x-client-OS, x-client-CPU, x-client-current-telemetry, x-client-last-telemetry, x-app-name, x-app-ver";
@@ -276,6 +283,9 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
         && let Some(o) = &origin
     {
         add_cors(headers, o);
+        if area == Area::Graph {
+            set(headers, "access-control-expose-headers", GRAPH_EXPOSE);
+        }
     }
     let status = response.status();
     let mut log = lock(&emu.log);

@@ -745,8 +745,10 @@ async fn throttling_answers_429_with_retry_after_per_app() {
         .parse()
         .unwrap();
     assert!((1..=10).contains(&retry));
+    // Graph does not expose Retry-After to a cross-origin page
+    // (https://github.com/microsoftgraph/microsoft-graph-docs/issues/17488).
     assert!(
-        r.headers()["access-control-expose-headers"]
+        !r.headers()["access-control-expose-headers"]
             .to_str()
             .unwrap()
             .contains("Retry-After")

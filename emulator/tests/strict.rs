@@ -374,3 +374,37 @@ async fn a_new_custom_role_is_not_found_until_it_has_replicated() {
     let (s, a) = env.put(&assign(first), &arm, body).await;
     assert_eq!(s, StatusCode::CREATED, "{a}");
 }
+
+// Graph sends the Retry-After it needs, minutes included (a 315 s one in
+// https://learn.microsoft.com/en-us/answers/questions/648796/retry-after-header-upper-limit-or-range;
+// https://learn.microsoft.com/en-us/graph/throttling), but does not expose it
+// to a cross-origin page (https://github.com/microsoftgraph/microsoft-graph-docs/issues/17488):
+// in a browser the page cannot read it and must back off on its own.
+#[tokio::test]
+async fn a_long_retry_after_is_sent_as_is_and_graph_does_not_expose_it_to_browsers() {
+    let env = env_with("demo", "next429=2,retryafter=315s").await;
+    let graph = env.graph_token("admin").await;
+    let arm = env.arm_token("admin").await;
+    for (url, t) in [
+        (env.graph("me"), &graph),
+        (env.arm("subscriptions?api-version=2022-12-01"), &arm),
+    ] {
+        let r = env
+            .http
+            .get(&url)
+            .bearer_auth(t)
+            .header("Origin", "http://localhost:8080")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers()["retry-after"], "315");
+        let exposed = r.headers()["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase();
+        let graph_call = url.contains("/graph/");
+        assert_eq!(!exposed.contains("retry-after"), graph_call, "{exposed}");
+        assert!(exposed.contains("request-id"));
+    }
+}
