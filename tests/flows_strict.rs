@@ -5,7 +5,8 @@
 mod flows_support;
 
 use entra_emulator::lock;
-use entra_wizard::api_error::ApiError;
+use entra_emulator::state::Group;
+use entra_wizard::api_error::{ApiError, Service};
 use entra_wizard::core::key_credential::{self, KeyCredential};
 use entra_wizard::graph;
 use entra_wizard::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
@@ -97,17 +98,79 @@ async fn pre_flight_with_only_user_read_stops_rather_than_concluding_no_role() {
         Some("appadmin@contoso.onmicrosoft.com")
     );
     // The roles come limited: the page does not read "no role" into it
-    // (which would block the admin with a wrong reason) but stops.
+    // (which would block the admin with a wrong reason) but stops, saying
+    // which consent its sign-in lacks.
     let err = preflight::fetch_rights(&api, &[]).await.unwrap_err();
     assert!(
-        matches!(&err, ApiError::Unexpected { detail, .. } if detail.contains("roleTemplateId")),
+        matches!(
+            &err,
+            ApiError::SignIn {
+                service: Service::Graph,
+                ..
+            }
+        ),
         "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("the page's sign-in needs Directory.Read.All consented"),
+        "{message}"
     );
     // Without User.Read even /me is refused, as Graph refuses it.
     consent_only(&env, "offline_access openid profile");
     let api = env.api(&http, &sleeper, "appadmin").await;
     let err = graph::me(&api).await.unwrap_err();
     assert_eq!(err.status(), Some(403), "{err:?}");
+    env.stop().await;
+}
+
+// https://learn.microsoft.com/en-us/graph/api/user-list-transitivememberof
+// https://learn.microsoft.com/en-us/entra/identity/role-based-access-control/groups-concept
+// A directory role held through a role-assignable group is listed in
+// /me/transitiveMemberOf, not in /me/memberOf; it counts all the same.
+#[tokio::test]
+async fn a_role_held_through_a_role_assignable_group_passes_pre_flight() {
+    let env = Env::demo().await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let profile = entra_wizard::profiles::by_id("restore-portal").unwrap();
+    let input = entra_wizard::flows::new_app::NewApplication {
+        display_name: "Restore portal".into(),
+        description: None,
+        profile,
+        certificate_der: certificate("Restore portal", env.now()).der().to_vec(),
+        redirect_uri: None,
+        subscription: None,
+    };
+    let plan =
+        entra_wizard::flows::new_app::plan(&input, env.now(), &mut rand_core::OsRng).unwrap();
+    let needs_app_admin = |missing: &[preflight::Missing]| {
+        missing
+            .iter()
+            .any(|m| m.message.contains("Application Administrator"))
+    };
+
+    // Without a role, the reader is stopped for the missing role.
+    let api = env.api(&http, &sleeper, "reader").await;
+    let missing = preflight::run(&api, &plan).await.unwrap();
+    assert!(needs_app_admin(&missing), "{missing:?}");
+
+    // In a role-assignable group holding Application Administrator.
+    lock(&env.emulator.emulator.dir).groups.push(Group {
+        id: "6c1f0e2d-5a4b-4c3d-9e8f-7a6b5c4d3e21".into(),
+        display_name: "App administrators".into(),
+        is_assignable_to_role: true,
+        members: vec![entra_emulator::seed::READER_ID.into()],
+        directory_roles: vec![preflight::directory_roles::APPLICATION_ADMINISTRATOR.into()],
+    });
+    let api = env.api(&http, &sleeper, "reader").await;
+    let rights = preflight::fetch_rights(&api, &[]).await.unwrap();
+    assert_eq!(
+        rights.directory_roles,
+        [preflight::directory_roles::APPLICATION_ADMINISTRATOR]
+    );
+    let missing = preflight::run(&api, &plan).await.unwrap();
+    assert!(missing.is_empty(), "{missing:?}");
     env.stop().await;
 }
 

@@ -158,6 +158,16 @@ pub mod request {
         )
     }
 
+    /// The signed-in user's memberships, direct and transitive: a directory
+    /// role held through a role-assignable group is listed here, not in
+    /// `/me/memberOf`. Groups, roles and administrative units come in one
+    /// list, each with its `@odata.type`.
+    // https://learn.microsoft.com/en-us/graph/api/user-list-transitivememberof
+    // https://learn.microsoft.com/en-us/entra/identity/role-based-access-control/groups-concept
+    pub fn my_transitive_memberships() -> ApiRequest {
+        ApiRequest::graph(Get, "/me/transitiveMemberOf")
+    }
+
     // https://learn.microsoft.com/en-us/graph/api/oauth2permissiongrant-update
     pub fn update_grant_scope(grant_id: &str, scope: &str) -> ApiRequest {
         with(
@@ -420,8 +430,15 @@ pub async fn me<C: HttpClient, S: Sleeper>(api: &ApiClient<'_, C, S>) -> Result<
     .await
 }
 
-/// The signed-in user's directory roles (other memberships left out).
-// https://learn.microsoft.com/en-us/graph/api/user-list-memberof
+/// The signed-in user's directory roles, held directly or through a
+/// role-assignable group (other memberships left out).
+///
+/// With only `User.Read` consented, Graph lists a role with just its
+/// `@odata.type` and `id` (limited information for objects the page may not
+/// read): the roles cannot be told apart, so this fails with an error that
+/// asks for `Directory.Read.All` rather than concluding "no role".
+// https://learn.microsoft.com/en-us/graph/api/user-list-transitivememberof
+// https://learn.microsoft.com/en-us/graph/permissions-overview#limited-information-returned-for-inaccessible-member-objects
 pub async fn my_directory_roles<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
 ) -> Result<Vec<DirectoryRole>, ApiError> {
@@ -440,7 +457,7 @@ pub async fn my_directory_roles<C: HttpClient, S: Sleeper>(
     }
     let all: Vec<Membership> = list_all(
         api,
-        ApiRequest::graph(crate::http::Method::Get, "/me/memberOf"),
+        request::my_transitive_memberships(),
         "group and role memberships",
     )
     .await?;
@@ -448,16 +465,26 @@ pub async fn my_directory_roles<C: HttpClient, S: Sleeper>(
         .filter(|m| m.kind == "#microsoft.graph.directoryRole")
         .map(|m| {
             Ok(DirectoryRole {
-                role_template_id: m.role_template_id.ok_or_else(|| ApiError::Unexpected {
-                    service: Service::Graph,
-                    what: "a directory role".into(),
-                    detail: "missing field `roleTemplateId`".into(),
-                })?,
+                role_template_id: m.role_template_id.ok_or_else(roles_unreadable)?,
                 id: m.id,
                 display_name: m.display_name,
             })
         })
         .collect()
+}
+
+/// Directory roles listed without `roleTemplateId`: the page's sign-in may
+/// read memberships (`User.Read`) but not the roles themselves. A sign-in
+/// error: what cures it is signing in again with that consent.
+fn roles_unreadable() -> ApiError {
+    ApiError::SignIn {
+        service: Service::Graph,
+        message: "Microsoft Graph listed your directory roles without saying which they are: \
+                  the page's sign-in needs Directory.Read.All consented to read them. Sign in \
+                  again and accept Directory.Read.All, or ask an administrator to grant that \
+                  consent for this page."
+            .into(),
+    }
 }
 
 // https://learn.microsoft.com/en-us/graph/api/organization-list

@@ -206,7 +206,7 @@ pub fn check(requirements: &[Requirement], rights: &AdminRights) -> Vec<Missing>
         .collect()
 }
 
-/// Reads the admin's directory roles (`/me/memberOf`) and, for every
+/// Reads the admin's directory roles (`/me/transitiveMemberOf`: direct or through a role-assignable group) and, for every
 /// subscription the plan touches, their permissions there.
 pub async fn fetch_rights<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
