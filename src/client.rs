@@ -27,8 +27,8 @@ use crate::api_error::{ApiError, Service, ServiceError};
 use crate::cloud::Endpoints;
 use crate::core::time::UnixTime;
 use crate::http::{
-    Backoff, HttpClient, HttpRequest, HttpResponse, Method, Next, RequestPreview, RetryNotice,
-    RetryPolicy, Sleeper, parse_http_date,
+    Backoff, HttpClient, HttpRequest, HttpResponse, Method, Next, Replicating, RequestPreview,
+    RetryNotice, RetryPolicy, Sleeper, parse_http_date,
 };
 
 /// One Graph or ARM call as data: the single description of a request that
@@ -164,7 +164,7 @@ pub struct ApiClient<'a, C: HttpClient, S: Sleeper> {
     /// a clock.
     waited_ms: Cell<u64>,
     backoff: RefCell<Backoff>,
-    replication_expected: Cell<bool>,
+    replicating: Cell<Replicating>,
     retries: RefCell<Vec<RetryNotice>>,
     requests: Cell<u32>,
     changes: RefCell<Vec<RequestPreview>>,
@@ -189,7 +189,7 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
             now,
             waited_ms: Cell::new(0),
             backoff: RefCell::new(Backoff::new(policy, seed)),
-            replication_expected: Cell::new(false),
+            replicating: Cell::new(Replicating::default()),
             retries: RefCell::new(Vec::new()),
             requests: Cell::new(0),
             changes: RefCell::new(Vec::new()),
@@ -240,7 +240,20 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
     /// replication delay and retried (the caller addresses objects it has
     /// just created).
     pub fn expect_replication(&self, on: bool) {
-        self.replication_expected.set(on);
+        self.replicating.set(Replicating {
+            objects: on,
+            ..self.replicating.get()
+        });
+    }
+
+    /// While set, an ARM `RoleDefinitionDoesNotExist` is taken for a
+    /// replication delay and retried (the caller names a custom role this
+    /// plan has just created or found).
+    pub fn expect_role_replication(&self, on: bool) {
+        self.replicating.set(Replicating {
+            role_definitions: on,
+            ..self.replicating.get()
+        });
     }
 
     /// Retries since the last call to this (for the progress list).
@@ -302,7 +315,7 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
             let next = self.backoff.borrow_mut().next(
                 &response,
                 attempt,
-                self.replication_expected.get(),
+                self.replicating.get(),
                 self.now,
             );
             match next {

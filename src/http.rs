@@ -237,16 +237,42 @@ pub struct Retryable {
     pub retry_after_ms: Option<u64>,
 }
 
-/// Whether `response` should be retried. `replication_expected` says the
-/// request addresses an object created moments ago (by this plan), so that a
-/// Graph `Request_ResourceNotFound` is a replication delay and not a real
-/// "not found". `NoBackingApplicationObject` and ARM `PrincipalNotFound` only
-/// ever happen for new objects and are always retried.
+/// What the caller expects to be still replicating: the hints that turn a
+/// "does not exist" into a replication delay. A `bool` is
+/// [`Replicating::objects`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Replicating {
+    /// The request addresses Graph objects this plan created moments ago:
+    /// a Graph `Request_ResourceNotFound` (404) is a delay.
+    pub objects: bool,
+    /// The request names a custom role definition this plan created (or
+    /// found) moments ago: ARM `RoleDefinitionDoesNotExist` is a delay, as
+    /// ARM answers until the definition has replicated.
+    // https://github.com/Azure/terraform-azurerm-caf-enterprise-scale/wiki/Troubleshooting
+    pub role_definitions: bool,
+}
+
+impl From<bool> for Replicating {
+    fn from(objects: bool) -> Self {
+        Replicating {
+            objects,
+            role_definitions: false,
+        }
+    }
+}
+
+/// Whether `response` should be retried. `replicating` says what the
+/// request addresses that this plan made moments ago, so that a Graph
+/// `Request_ResourceNotFound` or an ARM `RoleDefinitionDoesNotExist` is a
+/// replication delay and not a real "not found" ([`Replicating`]).
+/// `NoBackingApplicationObject` and ARM `PrincipalNotFound` only ever happen
+/// for new objects and are always retried.
 pub fn classify(
     response: &HttpResponse,
-    replication_expected: bool,
+    replicating: impl Into<Replicating>,
     now: UnixTime,
 ) -> Option<Retryable> {
+    let replicating = replicating.into();
     let retry_after = || retry_after_ms(response, now);
     match response.status {
         429 => {
@@ -271,7 +297,8 @@ pub fn classify(
         || error
             .detail_codes()
             .any(|c| c == "NoBackingApplicationObject")
-        || (replication_expected && response.status == 404 && code == "Request_ResourceNotFound");
+        || (replicating.objects && response.status == 404 && code == "Request_ResourceNotFound")
+        || (replicating.role_definitions && code == "RoleDefinitionDoesNotExist");
     replication.then(|| Retryable {
         reason: RetryReason::Replication,
         retry_after_ms: retry_after(),
@@ -412,10 +439,10 @@ impl Backoff {
         &mut self,
         response: &HttpResponse,
         attempt: u32,
-        replication_expected: bool,
+        replicating: impl Into<Replicating>,
         now: UnixTime,
     ) -> Next {
-        let Some(retry) = classify(response, replication_expected, now) else {
+        let Some(retry) = classify(response, replicating, now) else {
             return Next::Return;
         };
         if attempt >= self.policy.max_attempts {
@@ -742,6 +769,17 @@ mod tests {
         assert!(classify(&resp(404, &[], nf), true, NOW).is_some());
         let denied = json!({"error": {"code": "Authorization_RequestDenied"}});
         assert_eq!(classify(&resp(403, &[], denied), true, NOW), None);
+        // A role definition is waited for only when this plan made it.
+        let rdne = json!({"error": {"code": "RoleDefinitionDoesNotExist", "message": "…"}});
+        assert_eq!(classify(&resp(400, &[], rdne.clone()), true, NOW), None);
+        let made = Replicating {
+            objects: false,
+            role_definitions: true,
+        };
+        assert_eq!(
+            classify(&resp(400, &[], rdne), made, NOW).unwrap().reason,
+            RetryReason::Replication
+        );
     }
 
     #[test]

@@ -246,15 +246,10 @@ async fn a_gateway_error_reaches_the_page_as_a_transport_error_and_a_resend_succ
 
 // ARM answers RoleDefinitionDoesNotExist for a custom role that has not
 // replicated yet (emulator fault `replication`, emulator/tests/strict.rs);
-// the m365-archiver plan creates its role and assigns it at once.
+// the m365-archiver plan creates its role and assigns it at once, so the
+// page waits for the role it has just made (src/http.rs `Replicating`).
 // https://github.com/Azure/terraform-azurerm-caf-enterprise-scale/wiki/Troubleshooting
-// Finding: the page fails step 4 ("Assign Microsoft 365 Archiver Appliance")
-// with ARM 400 RoleDefinitionDoesNotExist: src/http.rs `classify` retries
-// PrincipalNotFound and NoBackingApplicationObject as replication, not this
-// code for a role the plan has just created. Run with `--ignored` to see it;
-// un-ignore once the page retries it.
 #[tokio::test]
-#[ignore = "finding: the page does not retry RoleDefinitionDoesNotExist for a custom role it just created (src/http.rs classify)"]
 async fn a_custom_role_assigned_right_after_its_creation_waits_for_replication() {
     let env = Env::start(entra_emulator::faults::FaultConfig {
         replication_ms: 3000,
@@ -273,11 +268,43 @@ async fn a_custom_role_assigned_right_after_its_creation_waits_for_replication()
     )
     .unwrap();
     let mut progress = plan.start();
-    let result = entra_wizard::plan::apply(&api, &plan, &mut progress, &mut |_, _| {
+    let mut waits = Vec::new();
+    let result = entra_wizard::plan::apply(&api, &plan, &mut progress, &mut |e, _| {
+        if let entra_wizard::plan::Event::Retrying { notice, .. } = e {
+            waits.push(notice.reason);
+        }
         core::ops::ControlFlow::Continue(())
     })
     .await;
-    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(
+        result.unwrap_or_else(|e| panic!("{e}")),
+        entra_wizard::plan::Finish::Completed
+    );
+    assert!(
+        waits.contains(&entra_wizard::http::RetryReason::Replication),
+        "{waits:?}"
+    );
+    // One role definition, assigned once.
+    let role_name = &profile.custom_role.as_ref().unwrap().role_name;
+    {
+        let dir = lock(&env.emulator.emulator.dir);
+        let definitions: Vec<&serde_json::Value> = dir
+            .custom_roles
+            .iter()
+            .filter(|d| d["properties"]["roleName"] == role_name.as_str())
+            .collect();
+        assert_eq!(definitions.len(), 1, "{definitions:?}");
+        let guid = definitions[0]["name"]
+            .as_str()
+            .unwrap()
+            .to_ascii_lowercase();
+        let assignments: Vec<_> = dir
+            .role_assignments
+            .iter()
+            .filter(|a| a.role_definition_id.to_ascii_lowercase().ends_with(&guid))
+            .collect();
+        assert_eq!(assignments.len(), 1, "{assignments:?}");
+    }
     env.stop().await;
 }
 

@@ -139,6 +139,7 @@ pub async fn apply<C: HttpClient, S: Sleeper>(
             progress,
         );
         api.expect_replication(progress.application_created);
+        api.expect_role_replication(false);
         // The step holds the progress while it runs: a wait is reported
         // with the progress as it was when the step started (what a reload
         // resumes from), as soon as the wait starts.

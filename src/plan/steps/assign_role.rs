@@ -119,14 +119,20 @@ impl StepKind for AssignRole {
     ) -> Result<StepRecord, StepError> {
         let sp = run.sp()?;
         let sub = &self.subscription_id;
-        let role_id = match &self.role {
-            RoleRef::BuiltIn { id, .. } => id.clone(),
+        // A custom role this plan's EnsureCustomRole step created (or found)
+        // moments ago may not have replicated yet: ARM then refuses the
+        // assignment with RoleDefinitionDoesNotExist, which is waited for.
+        let (role_id, role_replicating) = match &self.role {
+            RoleRef::BuiltIn { id, .. } => (id.clone(), false),
             RoleRef::Custom { name } => match run.progress.custom_roles.get(name) {
-                Some(id) => id.clone(),
-                None => arm::find_role_definition_by_name(run.api, sub, name)
-                    .await?
-                    .map(|d| d.name)
-                    .ok_or_else(|| StepError::CustomRoleMissing(name.clone()))?,
+                Some(id) => (id.clone(), true),
+                None => (
+                    arm::find_role_definition_by_name(run.api, sub, name)
+                        .await?
+                        .map(|d| d.name)
+                        .ok_or_else(|| StepError::CustomRoleMissing(name.clone()))?,
+                    false,
+                ),
             },
         };
         let has_role = |list: &[arm::RoleAssignment]| {
@@ -139,7 +145,11 @@ impl StepKind for AssignRole {
         {
             return Ok(done(Outcome::AlreadyDone, vec![name], None));
         }
-        match arm::put_role_assignment(run.api, sub, &self.assignment_name, &role_id, &sp).await {
+        run.api.expect_role_replication(role_replicating);
+        let put =
+            arm::put_role_assignment(run.api, sub, &self.assignment_name, &role_id, &sp).await;
+        run.api.expect_role_replication(false);
+        match put {
             Ok(a) => {
                 if let Some(list) = run
                     .cache
