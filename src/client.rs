@@ -10,6 +10,14 @@
 //! token once and sends the same request again — safe for a create too: a
 //! request refused at authentication never took effect. A second 401 is the
 //! error (advice: sign in again).
+//!
+//! A request that gets no answer at all (a transport error: the network, or
+//! a gateway's 502/503/504 without CORS headers, which the browser's fetch
+//! reports as a network error) is sent again with the 5xx backoff when it
+//! is safe to repeat (GET, PUT, PATCH, DELETE). A POST is not: it may have
+//! been carried out, so its error goes back to the caller, and the plan
+//! executor re-runs the step, which looks up what it creates before
+//! creating it ([`ApiClient::take_unanswered_post`]).
 // https://learn.microsoft.com/en-us/graph/errors
 // https://learn.microsoft.com/en-us/azure/azure-resource-manager/troubleshooting/common-deployment-errors
 
@@ -166,6 +174,9 @@ pub struct ApiClient<'a, C: HttpClient, S: Sleeper> {
     backoff: RefCell<Backoff>,
     replicating: Cell<Replicating>,
     retries: RefCell<Vec<RetryNotice>>,
+    /// Set when a POST to this API got no answer and was not sent again
+    /// (see [`ApiClient::take_unanswered_post`]).
+    unanswered_post: Cell<Option<Service>>,
     requests: Cell<u32>,
     changes: RefCell<Vec<RequestPreview>>,
 }
@@ -191,6 +202,7 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
             backoff: RefCell::new(Backoff::new(policy, seed)),
             replicating: Cell::new(Replicating::default()),
             retries: RefCell::new(Vec::new()),
+            unanswered_post: Cell::new(None),
             requests: Cell::new(0),
             changes: RefCell::new(Vec::new()),
         }
@@ -267,6 +279,42 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
         core::mem::take(&mut *self.changes.borrow_mut())
     }
 
+    /// The API a POST went to that got no answer (a [`TransportError`])
+    /// since the last call to this, and was not sent again: it may have
+    /// been carried out, so only the caller, looking up what it creates,
+    /// can tell whether to send it again (the executor re-runs the step).
+    ///
+    /// [`TransportError`]: crate::http::TransportError
+    pub fn take_unanswered_post(&self) -> Option<Service> {
+        self.unanswered_post.take()
+    }
+
+    /// Waits the backoff before attempt `attempt + 1` of a step whose POST
+    /// got no answer (reported like every retry, through
+    /// [`ApiClient::take_retries`] as the wait starts); `false` when the
+    /// attempts have run out.
+    pub async fn back_off_after_unanswered_post(&self, service: Service, attempt: u32) -> bool {
+        let notice = self.backoff.borrow_mut().after_transport_error(attempt);
+        match notice {
+            Some(notice) => {
+                self.wait(service, notice).await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Reports `notice` (heard by the executor while the wait lasts) and
+    /// waits it out.
+    async fn wait(&self, service: Service, mut notice: RetryNotice) {
+        notice.service = Some(service.to_string());
+        let wait_ms = notice.wait_ms;
+        self.retries.borrow_mut().push(notice);
+        self.sleeper.sleep(wait_ms).await;
+        self.waited_ms
+            .set(self.waited_ms.get().saturating_add(wait_ms));
+    }
+
     /// HTTP requests sent so far, retries included.
     pub fn request_count(&self) -> u32 {
         self.requests.get()
@@ -301,7 +349,32 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
                 None => request.clone(),
             };
             self.requests.set(self.requests.get() + 1);
-            let response = self.http.send(sent).await?;
+            let response = match self.http.send(sent).await {
+                Ok(response) => response,
+                // No answer: the network, or a 502/503/504 from a gateway
+                // without CORS headers, which the browser's fetch reports
+                // as a network error. A GET, PUT, PATCH or DELETE is sent
+                // again as after a 5xx; a POST may have been carried out
+                // and is left to the caller, which looks up what it creates.
+                Err(e) => {
+                    let notice = match request.method {
+                        Method::Post => None,
+                        _ => self.backoff.borrow_mut().after_transport_error(attempt),
+                    };
+                    let Some(notice) = notice else {
+                        if authorized && request.method == Method::Post {
+                            self.unanswered_post.set(Some(service));
+                        }
+                        return Err(e.into());
+                    };
+                    self.wait(service, notice).await;
+                    attempt += 1;
+                    if authorized {
+                        token = Some(self.token(service, None).await?);
+                    }
+                    continue;
+                }
+            };
             if let Some(used) = &token
                 && !renewed
                 && self.can_refresh()
@@ -333,14 +406,8 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
                         resume_at: self.resume_at(&response, notice.wait_ms),
                     });
                 }
-                Next::Retry(mut notice) => {
-                    notice.service = Some(service.to_string());
-                    let wait_ms = notice.wait_ms;
-                    // Heard by the executor while the wait lasts.
-                    self.retries.borrow_mut().push(notice);
-                    self.sleeper.sleep(wait_ms).await;
-                    self.waited_ms
-                        .set(self.waited_ms.get().saturating_add(wait_ms));
+                Next::Retry(notice) => {
+                    self.wait(service, notice).await;
                     attempt += 1;
                     if authorized {
                         token = Some(self.token(service, None).await?);

@@ -218,6 +218,11 @@ pub enum RetryReason {
     Unavailable,
     /// A just-created object is not visible everywhere yet.
     Replication,
+    /// No answer could be read: the network failed, or a gateway in front
+    /// of Graph or ARM answered 502/503/504 without CORS headers, which a
+    /// browser's `fetch` reports as a network error (a `TypeError`), its
+    /// status unseen (https://fetch.spec.whatwg.org/#cors-check).
+    Network,
 }
 
 impl fmt::Display for RetryReason {
@@ -226,6 +231,7 @@ impl fmt::Display for RetryReason {
             RetryReason::Throttled => "Microsoft is throttling requests",
             RetryReason::Unavailable => "the service is temporarily unavailable",
             RetryReason::Replication => "a new object is still replicating",
+            RetryReason::Network => "network error or a gateway answer the browser could not read",
         })
     }
 }
@@ -463,6 +469,23 @@ impl Backoff {
     }
 }
 
+impl Backoff {
+    /// Whether to send again after attempt number `attempt` got no answer
+    /// at all (a [`TransportError`]): the same capped exponential backoff
+    /// as a 5xx, for as many attempts. Only for a request that is safe to
+    /// repeat; the caller decides which.
+    pub fn after_transport_error(&mut self, attempt: u32) -> Option<RetryNotice> {
+        (attempt < self.policy.max_attempts).then(|| RetryNotice {
+            reason: RetryReason::Network,
+            status: 0,
+            attempt,
+            wait_ms: self.delay_ms(attempt, None),
+            service: None,
+            retry_after: false,
+        })
+    }
+}
+
 /// What [`Backoff::next`] decided.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Next {
@@ -489,6 +512,8 @@ fn splitmix(seed: u64) -> u64 {
 #[serde(rename_all = "camelCase")]
 pub struct RetryNotice {
     pub reason: RetryReason,
+    /// The HTTP status retried; 0 when no answer was read
+    /// ([`RetryReason::Network`]).
     pub status: u16,
     pub attempt: u32,
     pub wait_ms: u64,
@@ -855,6 +880,30 @@ mod tests {
             Next::Return
         );
         assert_eq!(wait_text(150_500), "2 min 31 s");
+    }
+
+    #[test]
+    fn no_answer_backs_off_like_a_5xx_for_as_many_attempts() {
+        let policy = RetryPolicy::default();
+        let mut b = Backoff::new(policy, 3);
+        for attempt in 1..policy.max_attempts {
+            let n = b.after_transport_error(attempt).unwrap();
+            assert_eq!(
+                (n.reason, n.status, n.attempt),
+                (RetryReason::Network, 0, attempt)
+            );
+            assert!(n.wait_ms <= policy.max_delay_ms && !n.retry_after);
+        }
+        assert_eq!(b.after_transport_error(policy.max_attempts), None);
+        let n = RetryNotice {
+            wait_ms: 1000,
+            service: Some("Microsoft Graph".into()),
+            ..b.after_transport_error(1).unwrap()
+        };
+        assert_eq!(
+            n.to_string(),
+            "waiting 1 s (network error or a gateway answer the browser could not read)"
+        );
     }
 
     #[test]

@@ -4,14 +4,23 @@
 
 mod flows_support;
 
+use core::ops::ControlFlow;
 use entra_emulator::lock;
 use entra_emulator::state::Group;
+
 use entra_wizard::api_error::{ApiError, Service};
+use entra_wizard::client::ApiClient;
 use entra_wizard::core::key_credential::{self, KeyCredential};
+use entra_wizard::flows::new_app;
 use entra_wizard::graph;
-use entra_wizard::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
-use entra_wizard::plan::preflight;
-use flows_support::{Env, GRAPH_APP_ID, Native, certificate};
+use entra_wizard::http::{
+    HttpClient, HttpRequest, HttpResponse, Method, RetryNotice, RetryReason, TransportError,
+};
+use entra_wizard::plan::{Event, Finish, Plan, preflight};
+use flows_support::{
+    ClockSleeper, Env, GRAPH_APP_ID, Native, apps_named, certificate, grants_of, role_ids_of,
+    sps_for,
+};
 
 /// What `fetch` in the page gives: requests carry the page's `Origin`, and a
 /// response without `Access-Control-Allow-Origin` is a network error (a
@@ -222,10 +231,8 @@ async fn renewal_sends_every_kept_certificate_with_its_key_so_graph_keeps_it() {
 // A 502/503/504 from a gateway in front of Graph has no CORS headers
 // (emulator fault `gateway=N`), so the page's fetch sees a transport error,
 // not the status its retry policy classifies; the same request sent again
-// succeeds. Finding: src/client.rs returns a transport error at once (no
-// retry), so in the browser a gateway 504 fails the step where a native run
-// retries it; once transport errors are retried, the failing call below
-// succeeds on its second attempt and this test's middle assertion flips.
+// succeeds. The page sends a read again after a transport error, with the
+// 5xx backoff (src/client.rs), and reports the wait.
 #[tokio::test]
 async fn a_gateway_error_reaches_the_page_as_a_transport_error_and_a_resend_succeeds() {
     let env = Env::demo().await;
@@ -234,13 +241,220 @@ async fn a_gateway_error_reaches_the_page_as_a_transport_error_and_a_resend_succ
     let api = env.api(&http, &sleeper, "admin").await;
     assert!(graph::me(&api).await.is_ok(), "CORS passes normally");
     env.emulator.emulator.faults.lock().unwrap().config.gateway = 1;
-    let err = graph::me(&api).await.unwrap_err();
+    // What the page's fetch sees: no status, a TypeError.
+    let direct = http
+        .send(HttpRequest::get(format!(
+            "{}/me",
+            env.endpoints().graph_v1()
+        )))
+        .await
+        .unwrap_err();
+    assert!(direct.detail.contains("TypeError"), "{direct:?}");
+    // Through the client: sent again after the backoff, and it succeeds.
+    env.emulator.emulator.faults.lock().unwrap().config.gateway = 1;
+    api.take_retries();
+    assert!(
+        graph::me(&api).await.is_ok(),
+        "retried after a transport error"
+    );
+    let retries = api.take_retries();
+    assert_eq!(retries.len(), 1, "{retries:?}");
+    assert_eq!(
+        (retries[0].reason, retries[0].status),
+        (RetryReason::Network, 0)
+    );
+    assert!(
+        retries[0]
+            .to_string()
+            .contains("network error or a gateway answer"),
+        "{}",
+        retries[0]
+    );
+    // A POST is not sent again by the client (it may have been carried
+    // out): the error goes to the caller, which looks up before creating.
+    env.emulator.emulator.faults.lock().unwrap().config.gateway = 1;
+    let err = graph::create_service_principal(&api, "00000000-0000-0000-0000-00000000beef")
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, ApiError::Transport(t) if t.detail.contains("TypeError")),
         "{err:?}"
     );
-    assert_eq!(err.status(), None, "no status reaches the page");
+    assert_eq!(api.take_unanswered_post(), Some(Service::Graph));
     assert!(graph::me(&api).await.is_ok());
+    env.stop().await;
+}
+
+/// An F1 plan that sends every kind of create: the application, its
+/// service principal, a Graph app role, a delegated grant, Azure roles.
+fn f1_with_every_create(name: &str, env: &Env) -> Plan {
+    let mut profile = entra_wizard::profiles::by_id("azure-backup").unwrap();
+    profile
+        .resources
+        .push(entra_wizard::profiles::ResourcePermissions {
+            resource_app_id: GRAPH_APP_ID.into(),
+            display_name: "Microsoft Graph".into(),
+            application_permissions: vec!["Application.Read.All".into()],
+            delegated_permissions: vec!["User.Read".into()],
+        });
+    let input = new_app::NewApplication {
+        display_name: name.into(),
+        description: None,
+        profile,
+        certificate_der: certificate(name, env.now()).der().to_vec(),
+        redirect_uri: None,
+        subscription: Some(flows_support::production()),
+    };
+    new_app::plan(&input, env.now(), &mut rand_core::OsRng).unwrap()
+}
+
+/// Applies `plan`, returning the retry notices heard.
+async fn apply_hearing_retries<C: HttpClient>(
+    api: &ApiClient<'_, C, ClockSleeper<'_>>,
+    plan: &Plan,
+) -> Vec<RetryNotice> {
+    let mut progress = plan.start();
+    let mut retries = Vec::new();
+    let finish = entra_wizard::plan::apply(api, plan, &mut progress, &mut |e, _| {
+        if let Event::Retrying { notice, .. } = e {
+            retries.push(notice.clone());
+        }
+        ControlFlow::Continue(())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(finish, Finish::Completed);
+    retries
+}
+
+/// One application named `name`, one service principal, one Graph app role
+/// assignment and one delegated grant.
+async fn assert_one_of_each(env: &Env, name: &str) {
+    let state = &env.state().await;
+    let apps = apps_named(state, name);
+    assert_eq!(apps.len(), 1, "exactly one application '{name}'");
+    let sps = sps_for(state, apps[0]["appId"].as_str().unwrap());
+    assert_eq!(sps.len(), 1, "exactly one service principal");
+    let sp_id = sps[0]["id"].as_str().unwrap();
+    let dir = lock(&env.emulator.emulator.dir);
+    let assignments = dir.app_role_assignments.iter();
+    assert_eq!(
+        assignments.filter(|a| a["principalId"] == sp_id).count(),
+        1,
+        "one Graph app role assignment"
+    );
+    assert_eq!(grants_of(state, sp_id).len(), 1, "one delegated grant");
+    assert_eq!(role_ids_of(state, sp_id).len(), 3, "the three Azure roles");
+}
+
+/// What the page's fetch gives, with the gateway answering the next
+/// `faults` Graph or ARM requests from the first POST to each address on:
+/// the create and what follows it meet 502/503/504s the browser cannot read.
+struct GatewayFromEveryPost<'e> {
+    inner: BrowserFetch,
+    env: &'e Env,
+    faults: u32,
+    armed: std::sync::Mutex<Vec<String>>,
+}
+
+impl HttpClient for GatewayFromEveryPost<'_> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let first_post = {
+            let mut armed = self.armed.lock().unwrap();
+            let first = request.method == Method::Post
+                && !request.url.contains("/oauth2/")
+                && !armed.contains(&request.url);
+            if first {
+                armed.push(request.url.clone());
+            }
+            first
+        };
+        if first_post {
+            self.env
+                .emulator
+                .emulator
+                .faults
+                .lock()
+                .unwrap()
+                .config
+                .gateway = self.faults;
+        }
+        self.inner.send(request).await
+    }
+}
+
+// An F1 apply through gateway errors: reads are sent again, POSTs are not
+// (the step runs again and looks up first), and nothing is made twice.
+#[tokio::test]
+async fn an_f1_apply_through_gateway_errors_makes_one_application_and_one_service_principal() {
+    let env = Env::demo().await;
+    let http = GatewayFromEveryPost {
+        inner: BrowserFetch::default(),
+        env: &env,
+        faults: 2,
+        armed: Default::default(),
+    };
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let plan = f1_with_every_create("Behind a gateway", &env);
+    env.emulator.emulator.faults.lock().unwrap().config.gateway = 2;
+    let retries = apply_hearing_retries(&api, &plan).await;
+    assert_one_of_each(&env, "Behind a gateway").await;
+    assert!(
+        retries
+            .iter()
+            .all(|n| n.reason == RetryReason::Network && n.status == 0),
+        "{retries:?}"
+    );
+    // The first read and each POST met 2 gateway answers.
+    let posts = http.armed.lock().unwrap().len();
+    assert_eq!(posts, 4, "application, service principal, app role, grant");
+    assert_eq!(retries.len(), 2 * (1 + posts), "{retries:?}");
+    env.stop().await;
+}
+
+/// What the page's fetch gives when the answer of each Graph POST is lost
+/// once after Graph carried it out (the connection dropped on the way back).
+#[derive(Default)]
+struct LosePostAnswers {
+    inner: BrowserFetch,
+    lost: std::sync::Mutex<Vec<String>>,
+}
+
+impl HttpClient for LosePostAnswers {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let (url, method) = (request.url.clone(), request.method);
+        let response = self.inner.send(request).await?;
+        let mut lost = self.lost.lock().unwrap();
+        if method == Method::Post && url.contains("/v1.0/") && !lost.contains(&url) {
+            lost.push(url.clone());
+            return Err(TransportError {
+                url,
+                detail: "TypeError: Failed to fetch".into(),
+            });
+        }
+        Ok(response)
+    }
+}
+
+// A create carried out whose answer never came: the step runs again, finds
+// what the lost request made (the plan's marker, Graph's "already exists")
+// and makes nothing twice.
+#[tokio::test]
+async fn an_f1_apply_whose_create_answers_are_lost_makes_nothing_twice() {
+    let env = Env::demo().await;
+    let http = LosePostAnswers::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let plan = f1_with_every_create("Lost on the way back", &env);
+    let retries = apply_hearing_retries(&api, &plan).await;
+    assert_one_of_each(&env, "Lost on the way back").await;
+    assert_eq!(
+        http.lost.lock().unwrap().len(),
+        4,
+        "application, service principal, app role, grant"
+    );
+    assert_eq!(retries.len(), 4, "{retries:?}");
     env.stop().await;
 }
 

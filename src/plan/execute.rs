@@ -6,7 +6,10 @@
 //! lookup by appId, by the plan's marker tag, by role name, by principal)
 //! and only then changes anything, so resuming after a lost response or a
 //! reload never creates a second application, service principal, grant or
-//! role assignment.
+//! role assignment. The same holds within a run: a step whose POST got no
+//! answer (a network error, or a gateway's answer the browser could not
+//! read) runs again after a backoff, and its lookup finds what the lost
+//! request made.
 
 use core::future::poll_fn;
 use core::ops::ControlFlow;
@@ -151,7 +154,24 @@ pub async fn apply<C: HttpClient, S: Sleeper>(
                 progress,
                 cache: &mut cache,
             };
-            let mut running = pin!(async { each_step!(step, s => s.run(&mut run).await) });
+            let mut running = pin!(async {
+                let mut attempt = 1;
+                loop {
+                    api.take_unanswered_post();
+                    let result = each_step!(step, s => s.run(&mut run).await);
+                    // A POST got no answer and was not sent again (it may
+                    // have been carried out): the step runs again after the
+                    // backoff and looks up what it creates before creating it.
+                    if let Err(StepError::Api(ApiError::Transport(_))) = &result
+                        && let Some(service) = api.take_unanswered_post()
+                        && api.back_off_after_unanswered_post(service, attempt).await
+                    {
+                        attempt += 1;
+                        continue;
+                    }
+                    break result;
+                }
+            });
             poll_fn(|cx| {
                 let poll = running.as_mut().poll(cx);
                 for notice in api.take_retries() {
