@@ -212,6 +212,16 @@ pub enum ApiError {
     /// endpoint said, with its advice.
     #[error("Could not renew your sign-in for {service}: {message}")]
     SignIn { service: Service, message: String },
+    /// The page's own sign-in lacks a delegated permission this read needs
+    /// (Graph then answers with less than the caller asked for).
+    #[error(
+        "{service} did not show {what}: the page's sign-in needs {permission} consented to read it."
+    )]
+    ConsentNeeded {
+        service: Service,
+        what: String,
+        permission: String,
+    },
     /// The service asked (`Retry-After`) for a wait longer than the page
     /// waits within one request ([`crate::http::MAX_RETRY_AFTER_MS`]).
     #[error(
@@ -269,6 +279,10 @@ impl ApiError {
             ApiError::SignIn { .. } => {
                 "Sign in again, then apply again: completed steps are not repeated.".into()
             }
+            ApiError::ConsentNeeded { permission, .. } => format!(
+                "Sign in again and accept {permission} when asked, or ask an administrator to \
+                 grant that consent to this page's sign-in application."
+            ),
             ApiError::WaitTooLong { resume_at, .. } => format!(
                 "Microsoft is throttling requests. Apply again after {}: completed steps are \
                  not repeated.",

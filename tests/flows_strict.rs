@@ -113,7 +113,7 @@ async fn pre_flight_with_only_user_read_stops_rather_than_concluding_no_role() {
     assert!(
         matches!(
             &err,
-            ApiError::SignIn {
+            ApiError::ConsentNeeded {
                 service: Service::Graph,
                 ..
             }

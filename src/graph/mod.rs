@@ -474,16 +474,12 @@ pub async fn my_directory_roles<C: HttpClient, S: Sleeper>(
 }
 
 /// Directory roles listed without `roleTemplateId`: the page's sign-in may
-/// read memberships (`User.Read`) but not the roles themselves. A sign-in
-/// error: what cures it is signing in again with that consent.
+/// read memberships (`User.Read`) but not the roles themselves.
 fn roles_unreadable() -> ApiError {
-    ApiError::SignIn {
+    ApiError::ConsentNeeded {
         service: Service::Graph,
-        message: "Microsoft Graph listed your directory roles without saying which they are: \
-                  the page's sign-in needs Directory.Read.All consented to read them. Sign in \
-                  again and accept Directory.Read.All, or ask an administrator to grant that \
-                  consent for this page."
-            .into(),
+        what: "which directory roles you hold".into(),
+        permission: "Directory.Read.All".into(),
     }
 }
 
