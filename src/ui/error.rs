@@ -50,6 +50,9 @@ pub enum UiError {
     Certificate(Arc<CertificateError>),
     #[error(transparent)]
     ExistingApp(Arc<ExistingAppError>),
+    /// Another tab of this browser is applying the same plan.
+    #[error(transparent)]
+    PlanLocked(#[from] crate::web::lock::HeldElsewhere),
 }
 
 impl From<CertificateError> for UiError {

@@ -16,8 +16,9 @@ use wasm_bindgen::JsValue;
 
 use super::error::UiError;
 use super::storage;
+use crate::auth::SharedTokens;
 use crate::auth::pkce::RANDOM_BYTES;
-use crate::auth::tokens::{self, Account, Audience, TokenCache, TokenError};
+use crate::auth::tokens::{self, Account, Audience, TokenCache};
 use crate::auth::{SignInConfig, begin};
 use crate::client::ApiClient;
 use crate::cloud::{Cloud, Endpoints};
@@ -160,7 +161,7 @@ pub struct Session {
     pub error: RwSignal<Option<String>>,
     /// What a completed sign-in tells the admin (after incremental consent).
     pub notice: RwSignal<Option<String>>,
-    cache: StoredValue<TokenCache>,
+    cache: StoredValue<SharedTokens, LocalStorage>,
     config: StoredValue<Option<SignInConfig>>,
 }
 
@@ -180,7 +181,7 @@ impl Session {
             auth: RwSignal::new(AuthState::SignedOut),
             error: RwSignal::new(None),
             notice: RwSignal::new(None),
-            cache: StoredValue::new(TokenCache::default()),
+            cache: StoredValue::new_local(SharedTokens::default()),
             config: StoredValue::new(None),
         };
         provide_context(session);
@@ -299,37 +300,34 @@ impl Session {
 
     /// Forgets every token and the account.
     pub fn sign_out(&self) {
-        self.cache.update_value(TokenCache::clear);
+        self.cache.with_value(SharedTokens::clear);
         self.config.set_value(None);
         self.auth.set(AuthState::SignedOut);
         self.error.set(None);
     }
 
-    /// An API client with the Graph token, and the ARM token when `arm`.
-    pub async fn api(&self, arm: bool) -> Result<Api, UiError> {
-        let config = self.sign_in_config().ok_or(UiError::SignedOut)?;
-        let graph = self.token(Audience::Graph).await?;
-        let mut api = api_client(config.cloud.endpoints()).with_graph_token(graph);
-        if arm {
-            api = api.with_arm_token(self.token(Audience::Arm).await?);
+    /// Signs out here and ends the Entra session too (Microsoft's logout
+    /// URL, which comes back to this page), so that the next person at this
+    /// browser is asked who they are instead of being signed in silently.
+    pub fn sign_out_of_entra(&self) {
+        let config = self.config.get_value();
+        self.sign_out();
+        if let (Some(config), Some(w)) = (config, web_sys::window()) {
+            let _ = w
+                .location()
+                .assign(&tokens::sign_out_url(&config, &page_address()));
         }
-        Ok(api)
     }
 
-    /// A token for `audience`, from memory or through the refresh token.
-    pub async fn token(&self, audience: Audience) -> Result<String, TokenError> {
-        let config = self.config.get_value().ok_or(TokenError::NotSignedIn)?;
-        let mut cache = self
+    /// An API client taking its tokens from the session's cache, renewed
+    /// as needed (`arm` is no longer needed: ARM's token comes on first use).
+    pub async fn api(&self, _arm: bool) -> Result<Api, UiError> {
+        let config = self.sign_in_config().ok_or(UiError::SignedOut)?;
+        let endpoints = config.cloud.endpoints();
+        let tokens = self
             .cache
-            .try_update_value(std::mem::take)
-            .unwrap_or_default();
-        let api = api_client(config.cloud.endpoints());
-        let out =
-            tokens::acquire(&api, &mut cache, &config, audience, &origin(), clock::now()).await;
-        if matches!(self.auth.get_untracked(), AuthState::SignedIn(_)) {
-            self.cache.set_value(cache);
-        }
-        out
+            .with_value(|t| t.source(&HTTP, &SLEEPER, config, origin(), clock::now));
+        Ok(api_client(endpoints).with_owned_token_source(tokens))
     }
 
     /// When the address carries a sign-in answer (`#code=…` or `#error=…`):
@@ -383,7 +381,7 @@ impl Session {
             .await;
             match outcome {
                 Ok(account) => {
-                    session.cache.set_value(cache);
+                    session.cache.with_value(|t| t.replace(cache));
                     session.config.set_value(Some(pending.config.clone()));
                     session.auth.set(AuthState::SignedIn(account));
                     if let Some(permissions) = consented {

@@ -186,7 +186,7 @@ fn AccountBox(session: Session) -> impl IntoView {
                             <span class="upn">{a.username.clone()}</span>
                             <span class="tenant">{format!("Tenant {}", a.tenant_id)}</span>
                         </span>
-                        <button type="button" id="sign-out" on:click=move |_| session.sign_out()>
+                        <button type="button" id="sign-out" on:click=move |_| session.sign_out_of_entra()>
                             "Sign out"
                         </button>
                     }

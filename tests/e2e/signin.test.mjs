@@ -40,7 +40,12 @@ test('an admin signs in with PKCE, sees the account and tenant, and signs out', 
   assert.match(codeCalls[0].body, /code_verifier=/);
   assert.deepEqual(record.pageErrors, []);
 
+  // Sign-out ends the Entra session too: Microsoft's logout URL, which
+  // comes back to the page, signed out.
+  const logout = page.waitForRequest((r) => r.url().includes('/oauth2/v2.0/logout'));
   await page.getByRole('button', { name: 'Sign out' }).click();
+  const logoutUrl = new URL((await logout).url());
+  assert.equal(logoutUrl.searchParams.get('post_logout_redirect_uri'), new URL('/', BASE_URL).href);
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
   assert.equal(await page.locator('#signed-in-account').count(), 0);
   await page.close();

@@ -15,6 +15,7 @@ use crate::ui::error::UiError;
 use crate::ui::session::Session;
 use crate::ui::storage;
 use crate::web::clock;
+use crate::web::lock::with_plan_lock;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StepState {
@@ -73,27 +74,30 @@ pub async fn apply(
             }
         })
     };
-    let result = plan::apply(&api, &plan, &mut progress, &mut |event, p| {
-        match event {
-            Event::Started { index, .. } => set(*index, StepState::Running),
-            Event::Retrying { index, notice } => set(
-                *index,
-                StepState::Retrying(format!(
-                    "{} (HTTP {}): attempt {} in {} s.",
-                    notice.reason,
-                    notice.status,
-                    notice.attempt + 1,
-                    notice.wait_ms.div_ceil(1000)
-                )),
-            ),
-            Event::Sent { .. } => {}
-            Event::Done { index, record } => set(*index, done_state(record)),
-        }
-        saved.progress = p.clone();
-        storage::save_apply(&saved);
-        ControlFlow::Continue(())
-    })
-    .await;
+    let result = {
+        let mut on_event = |event: &Event, p: &Progress| {
+            match event {
+                Event::Started { index, .. } => set(*index, StepState::Running),
+                Event::Retrying { index, notice } => set(
+                    *index,
+                    // "waiting 95 s (throttled by Microsoft Graph): attempt 2 next."
+                    StepState::Retrying(format!("{notice}: attempt {} next.", notice.attempt + 1)),
+                ),
+                Event::Sent { .. } => {}
+                Event::Done { index, record } => set(*index, done_state(record)),
+            }
+            saved.progress = p.clone();
+            storage::save_apply(&saved);
+            ControlFlow::Continue(())
+        };
+        // One tab at a time applies a plan (Web Locks): a second tab is told
+        // which one holds it instead of sending the same requests twice.
+        let (api, plan_ref, progress_ref, on_event) = (&api, &plan, &mut progress, &mut on_event);
+        with_plan_lock(&plan.id, move || {
+            plan::apply(api, plan_ref, progress_ref, on_event)
+        })
+        .await?
+    };
     saved.progress = progress.clone();
     storage::save_apply(&saved);
     match result {
