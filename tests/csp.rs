@@ -8,8 +8,13 @@ const INDEX: &str = include_str!("../index.html");
 
 fn meta_policy() -> &'static str {
     let marker = r#"http-equiv="Content-Security-Policy" content=""#;
-    let start = INDEX.find(marker).expect("index.html has a CSP meta element") + marker.len();
-    let len = INDEX[start..].find('"').expect("the content attribute ends");
+    let start = INDEX
+        .find(marker)
+        .expect("index.html has a CSP meta element")
+        + marker.len();
+    let len = INDEX[start..]
+        .find('"')
+        .expect("the content attribute ends");
     &INDEX[start..start + len]
 }
 
@@ -27,7 +32,10 @@ fn every_national_cloud_host_is_allowed_and_nothing_inline() {
         }
     }
     assert!(!policy.contains("unsafe-inline"));
-    assert!(!policy.contains(" 'unsafe-eval'"), "only 'wasm-unsafe-eval'");
+    assert!(
+        !policy.contains(" 'unsafe-eval'"),
+        "only 'wasm-unsafe-eval'"
+    );
     assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval';"));
     assert!(policy.contains("object-src 'none'"));
     assert!(policy.contains("base-uri 'none'"));

@@ -354,10 +354,22 @@ const ALGORITHM_NAMES: &[(ObjectIdentifier, &str)] = &[
     (rfc5912::ID_RSAES_OAEP, "id-RSAES-OAEP"),
     (rfc5912::MD_5_WITH_RSA_ENCRYPTION, "md5WithRSAEncryption"),
     (rfc5912::SHA_1_WITH_RSA_ENCRYPTION, "sha1WithRSAEncryption"),
-    (rfc5912::SHA_224_WITH_RSA_ENCRYPTION, "sha224WithRSAEncryption"),
-    (rfc5912::SHA_256_WITH_RSA_ENCRYPTION, "sha256WithRSAEncryption"),
-    (rfc5912::SHA_384_WITH_RSA_ENCRYPTION, "sha384WithRSAEncryption"),
-    (rfc5912::SHA_512_WITH_RSA_ENCRYPTION, "sha512WithRSAEncryption"),
+    (
+        rfc5912::SHA_224_WITH_RSA_ENCRYPTION,
+        "sha224WithRSAEncryption",
+    ),
+    (
+        rfc5912::SHA_256_WITH_RSA_ENCRYPTION,
+        "sha256WithRSAEncryption",
+    ),
+    (
+        rfc5912::SHA_384_WITH_RSA_ENCRYPTION,
+        "sha384WithRSAEncryption",
+    ),
+    (
+        rfc5912::SHA_512_WITH_RSA_ENCRYPTION,
+        "sha512WithRSAEncryption",
+    ),
     (rfc5912::ID_EC_PUBLIC_KEY, "id-ecPublicKey"),
     (rfc5912::ECDSA_WITH_SHA_224, "ecdsa-with-SHA224"),
     (rfc5912::ECDSA_WITH_SHA_256, "ecdsa-with-SHA256"),
