@@ -10,6 +10,9 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+// Leptos's arena storage for non-`Send` values, renamed so it is not read as
+// the browser's localStorage: tokens never leave memory.
+use leptos::prelude::LocalStorage as InMemory;
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
@@ -161,7 +164,9 @@ pub struct Session {
     pub error: RwSignal<Option<String>>,
     /// What a completed sign-in tells the admin (after incremental consent).
     pub notice: RwSignal<Option<String>>,
-    cache: StoredValue<SharedTokens, LocalStorage>,
+    /// The tokens, in the page's memory only (Leptos's arena for
+    /// non-`Send` values; see the import of `InMemory`).
+    cache: StoredValue<SharedTokens, InMemory>,
     config: StoredValue<Option<SignInConfig>>,
 }
 
@@ -320,8 +325,8 @@ impl Session {
     }
 
     /// An API client taking its tokens from the session's cache, renewed
-    /// as needed (`arm` is no longer needed: ARM's token comes on first use).
-    pub async fn api(&self, _arm: bool) -> Result<Api, UiError> {
+    /// as needed; ARM's token comes on its first use.
+    pub async fn api(&self) -> Result<Api, UiError> {
         let config = self.sign_in_config().ok_or(UiError::SignedOut)?;
         let endpoints = config.cloud.endpoints();
         let tokens = self
