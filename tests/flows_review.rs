@@ -88,7 +88,6 @@ async fn admin_may_apply_f1_and_f4() {
     assert_eq!(r.preflight, Ok(vec![]));
     assert_eq!(r.tenant_mismatch, None);
     assert!(r.consent.is_empty());
-    assert!(r.needs_arm());
     assert!(r.may_apply());
 
     let roles_plan = roles::plan(

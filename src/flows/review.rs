@@ -12,7 +12,7 @@ use crate::auth::tokens::{Audience, TokenCache};
 use crate::client::ApiClient;
 use crate::core::validate;
 use crate::http::{HttpClient, Sleeper};
-use crate::plan::{Missing, Plan, Step, preflight};
+use crate::plan::{Missing, Plan, preflight};
 
 /// The scopes the page's sign-in holds, per API.
 pub trait GrantedScopes {
@@ -82,18 +82,6 @@ impl Review {
             && self.tenant_mismatch.is_none()
             && self.consent.is_empty()
     }
-
-    /// Whether applying needs an ARM token (Azure roles).
-    pub fn needs_arm(&self) -> bool {
-        needs_arm(&self.plan)
-    }
-}
-
-/// Whether `plan` calls Azure Resource Manager.
-pub fn needs_arm(plan: &Plan) -> bool {
-    plan.steps
-        .iter()
-        .any(|s| matches!(s, Step::AssignRole { .. } | Step::EnsureCustomRole { .. }))
 }
 
 /// Reviews `plan` for the signed-in admin. `wizard_tenant` is the tenant

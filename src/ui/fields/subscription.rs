@@ -34,7 +34,7 @@ impl Subscriptions {
             if needed() && subs.list.get_untracked().is_none() && !subs.loading.get_untracked() {
                 subs.loading.set(true);
                 spawn_local(async move {
-                    let list = match session.api(true).await {
+                    let list = match session.api().await {
                         Ok(api) => crate::flows::roles::subscriptions(&api)
                             .await
                             .map_err(UiError::from),

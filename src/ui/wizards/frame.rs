@@ -180,7 +180,7 @@ impl Frame {
     pub async fn review(&self, draft: Draft) -> Result<(), UiError> {
         let session = self.session;
         let account = session.account().ok_or(UiError::SignedOut)?;
-        let api = session.api(review::needs_arm(&draft.plan)).await?;
+        let api = session.api().await?;
         let granted = move |a, needed: &[&str]| session.missing_scopes(a, needed);
         let review = review::prepare(
             &api,

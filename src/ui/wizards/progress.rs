@@ -8,7 +8,6 @@ use leptos::prelude::*;
 
 use super::frame::{Completion, Finished, Frame, SavedApply};
 use crate::flows::connection::ConnectionRecord;
-use crate::flows::review::needs_arm;
 use crate::plan::execute::ApplyError;
 use crate::plan::{self, Event, Finish, Outcome, Plan, Progress, StepRecord};
 use crate::ui::error::UiError;
@@ -64,7 +63,7 @@ pub async fn apply(
     mut saved: SavedApply,
     steps: RwSignal<Vec<Row>>,
 ) -> Result<Finished, UiError> {
-    let api = session.api(needs_arm(&saved.plan)).await?;
+    let api = session.api().await?;
     let plan = saved.plan.clone();
     let mut progress = saved.progress.clone();
     let set = move |index: usize, state: StepState| {

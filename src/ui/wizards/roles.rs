@@ -51,7 +51,7 @@ pub fn Form(prefill: Prefill) -> impl IntoView {
             return;
         };
         submit(busy, error, async move {
-            let api = session.api(true).await?;
+            let api = session.api().await?;
             report.set(Some(roles::check(&api, &app, &p, &sub).await?));
             Ok(())
         });
