@@ -4,6 +4,8 @@
 //! Parsing and formatting are pure Rust; the page only listens to
 //! `hashchange` and sets `location.hash`.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
 /// What a link may fill in a wizard: `?app=`, `?thumbprint=`, `?tenant=`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Prefill {
@@ -50,11 +52,9 @@ impl Prefill {
 
     fn parse(query: &str) -> Prefill {
         let mut p = Prefill::default();
-        for pair in query.split('&').filter(|s| !s.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let v = decode(&v.replace('+', " "));
+        for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
             let v = Some(v.trim().to_string()).filter(|v| !v.is_empty());
-            match decode(k).as_str() {
+            match k.as_ref() {
                 "app" | "appId" => p.app = v,
                 "thumbprint" => p.thumbprint = v,
                 "tenant" => p.tenant = v,
@@ -241,50 +241,31 @@ impl Route {
 
 /// Percent-encodes everything but RFC 3986's unreserved characters (and
 /// `@`, which the account IDs use).
+/// What a fragment value keeps unescaped: RFC 3986's unreserved characters
+/// and `@` (record IDs are `appId@tenant`).
+const VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'@');
+
+/// A fragment path also keeps its own separators.
+const PATH: &AsciiSet = &VALUE.remove(b'/').remove(b'?').remove(b'&').remove(b'=');
+
 fn encode(s: &str) -> String {
-    encode_keeping(s, b"")
+    utf8_percent_encode(s, VALUE).to_string()
 }
 
 /// Like [`encode`], keeping the fragment's own separators.
 fn encode_path(s: &str) -> String {
-    encode_keeping(s, b"/?&=")
-}
-
-fn encode_keeping(s: &str, keep: &[u8]) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~@".contains(&b) || keep.contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, PATH).to_string()
 }
 
 /// Decodes `%XX` sequences; a malformed one is kept as it is, and bytes
 /// that are not UTF-8 become U+FFFD.
 fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push(h * 16 + l);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 #[cfg(test)]
