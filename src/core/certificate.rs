@@ -395,24 +395,33 @@ pub(crate) fn algorithm_name(oid: &ObjectIdentifier) -> String {
 
 /// Short names of the attribute types in certificate names (RFC 4519,
 /// PKCS #9), as RFC 4514 writes them.
-const ATTRIBUTE_NAMES: &[(&str, &str)] = &[
-    ("2.5.4.3", "CN"),
-    ("2.5.4.4", "SN"),
-    ("2.5.4.5", "SERIALNUMBER"),
-    ("2.5.4.6", "C"),
-    ("2.5.4.7", "L"),
-    ("2.5.4.8", "ST"),
-    ("2.5.4.9", "STREET"),
-    ("2.5.4.10", "O"),
-    ("2.5.4.11", "OU"),
-    ("2.5.4.12", "TITLE"),
-    ("2.5.4.42", "GIVENNAME"),
-    ("2.5.4.43", "INITIALS"),
-    ("2.5.4.46", "DNQUALIFIER"),
-    ("2.5.4.65", "PSEUDONYM"),
-    ("0.9.2342.19200300.100.1.1", "UID"),
-    ("0.9.2342.19200300.100.1.25", "DC"),
-    ("1.2.840.113549.1.9.1", "EMAIL"),
+const ATTRIBUTE_NAMES: &[(ObjectIdentifier, &str)] = &[
+    (ObjectIdentifier::new_unwrap("2.5.4.3"), "CN"),
+    (ObjectIdentifier::new_unwrap("2.5.4.4"), "SN"),
+    (ObjectIdentifier::new_unwrap("2.5.4.5"), "SERIALNUMBER"),
+    (ObjectIdentifier::new_unwrap("2.5.4.6"), "C"),
+    (ObjectIdentifier::new_unwrap("2.5.4.7"), "L"),
+    (ObjectIdentifier::new_unwrap("2.5.4.8"), "ST"),
+    (ObjectIdentifier::new_unwrap("2.5.4.9"), "STREET"),
+    (ObjectIdentifier::new_unwrap("2.5.4.10"), "O"),
+    (ObjectIdentifier::new_unwrap("2.5.4.11"), "OU"),
+    (ObjectIdentifier::new_unwrap("2.5.4.12"), "TITLE"),
+    (ObjectIdentifier::new_unwrap("2.5.4.42"), "GIVENNAME"),
+    (ObjectIdentifier::new_unwrap("2.5.4.43"), "INITIALS"),
+    (ObjectIdentifier::new_unwrap("2.5.4.46"), "DNQUALIFIER"),
+    (ObjectIdentifier::new_unwrap("2.5.4.65"), "PSEUDONYM"),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.1"),
+        "UID",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.25"),
+        "DC",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.1"),
+        "EMAIL",
+    ),
 ];
 
 /// A name in its RFC 4514 string form (`CN=…,O=…`: most specific first,
@@ -429,10 +438,9 @@ pub(crate) fn rfc4514(name: &Name) -> String {
             if j > 0 {
                 out.push('+');
             }
-            let dotted = atv.oid.to_string();
             let key = ATTRIBUTE_NAMES
                 .iter()
-                .find(|(o, _)| *o == dotted)
+                .find(|(o, _)| *o == atv.oid)
                 .map(|(_, k)| *k);
             match (key, rfc4514_string(&atv.value)) {
                 (Some(key), Some(value)) => {
@@ -455,7 +463,7 @@ pub(crate) fn rfc4514(name: &Name) -> String {
                     }
                 }
                 _ => {
-                    let _ = write!(out, "{dotted}=#");
+                    let _ = write!(out, "{}=#", atv.oid);
                     for b in atv.value.to_der().unwrap_or_default() {
                         let _ = write!(out, "{b:02x}");
                     }
@@ -861,7 +869,7 @@ mod tests {
         let mut rdns = Vec::new();
         for oid in ATTRIBUTE_NAMES
             .iter()
-            .map(|(o, _)| ObjectIdentifier::new_unwrap(o))
+            .map(|(o, _)| *o)
             .chain([ObjectIdentifier::new_unwrap("1.2.3.4.5")])
         {
             let value = der::asn1::Utf8StringRef::new("v").unwrap();
