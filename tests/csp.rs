@@ -47,10 +47,16 @@ fn every_national_cloud_host_is_allowed_and_nothing_inline() {
 }
 
 #[test]
-fn the_page_has_no_inline_script() {
-    // Every <script> in the source page is trunk's or external.
-    for (i, _) in INDEX.match_indices("<script") {
-        let tag = &INDEX[i..i + INDEX[i..].find('>').unwrap()];
-        assert!(tag.contains("src="), "inline script: {tag}");
-    }
+fn the_page_starts_from_an_external_script() {
+    // The source page has no <script> of its own: trunk writes the one that
+    // starts the wasm from Trunk.toml's pattern_script, which must load
+    // boot.js from the page's origin rather than carry code inline.
+    assert!(!INDEX.contains("<script"), "index.html carries a script");
+    let trunk = include_str!("../Trunk.toml");
+    let pattern = trunk
+        .lines()
+        .find_map(|l| l.strip_prefix("pattern_script = "))
+        .expect("Trunk.toml sets pattern_script");
+    assert!(pattern.contains(r#"src=\"{base}boot.js\""#), "{pattern}");
+    assert!(pattern.contains("></script>"), "nothing inline: {pattern}");
 }
