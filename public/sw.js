@@ -28,14 +28,19 @@ function assetsOf(html) {
 /** Caches the page at `html` and its files; drops files no longer referred to. */
 async function keep(html) {
   const cache = await caches.open(CACHE);
+  // Most loads bring the page already kept: then its files are too.
+  const kept = await cache.match(PAGE);
+  if (kept && (await kept.text()) === html) return;
   const wanted = assetsOf(html);
-  await cache.put(PAGE, new Response(html, { headers: { 'Content-Type': 'text/html; charset=utf-8' } }));
-  await Promise.all(wanted.filter((u) => u !== PAGE).map(async (u) => {
-    if (!(await cache.match(u))) {
-      const r = await fetch(u, { cache: 'no-cache' });
-      if (r.ok) await cache.put(u, r);
-    }
+  const missing = await Promise.all(wanted.filter((u) => u !== PAGE).map(async (u) => {
+    if (await cache.match(u)) return false;
+    const r = await fetch(u, { cache: 'no-cache' });
+    if (r.ok) await cache.put(u, r);
+    return !r.ok;
   }));
+  // The page goes in last, and only whole: a page kept means its files are.
+  if (missing.some(Boolean)) return;
+  await cache.put(PAGE, new Response(html, { headers: { 'Content-Type': 'text/html; charset=utf-8' } }));
   for (const request of await cache.keys()) {
     if (!wanted.includes(request.url) && request.url !== new URL('sw.js', PAGE).href) await cache.delete(request);
   }
