@@ -1,4 +1,4 @@
-//! `cargo xtask fuzz [--seconds N] [--target NAME]`: coverage-guided fuzzing
+//! `cargo xtask fuzz [--seconds N | --execs N] [--target NAME]`: coverage-guided fuzzing
 //! of every parser that takes untrusted input (the targets in
 //! `fuzz/src/bin/`), with AFL++ through afl.rs.
 //!
@@ -9,7 +9,8 @@
 //! the system's C compiler: nothing is downloaded from anywhere else.
 //!
 //! Each target runs alone (one `afl-fuzz`, no `-M`/`-S` parallel mode) for
-//! N seconds from its seed corpus `fuzz/corpus/<target>/`; the findings go
+//! N seconds, or until about N executions (`--execs`, AFL's `-E`), from its
+//! seed corpus `fuzz/corpus/<target>/`; the findings go
 //! to `fuzz/target/afl/<target>/` (emptied before each run). A crash makes
 //! the command fail and names the input that caused it.
 
@@ -27,25 +28,42 @@ const DEFAULT_SECONDS: u64 = 60;
 /// One execution slower than this counts as a hang (AFL's `-t`, in ms).
 const TIMEOUT_MS: u64 = 1000;
 
+/// How long each target runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Budget {
+    Seconds(u64),
+    /// About this many executions (AFL++ `-E`), however long they take.
+    Executions(u64),
+}
+
 struct Args {
-    seconds: u64,
+    budget: Budget,
     targets: Vec<String>,
 }
 
 fn parse_args(args: &[String]) -> Result<Args, String> {
     let mut out = Args {
-        seconds: DEFAULT_SECONDS,
+        budget: Budget::Seconds(DEFAULT_SECONDS),
         targets: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--seconds" => {
-                out.seconds = it
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|n| *n > 0)
-                    .ok_or("--seconds takes a positive number of seconds")?;
+                out.budget = Budget::Seconds(
+                    it.next()
+                        .and_then(|n| n.parse().ok())
+                        .filter(|n| *n > 0)
+                        .ok_or("--seconds takes a positive number of seconds")?,
+                );
+            }
+            "--execs" => {
+                out.budget = Budget::Executions(
+                    it.next()
+                        .and_then(|n| n.replace('_', "").parse().ok())
+                        .filter(|n| *n > 0)
+                        .ok_or("--execs takes a positive number of executions")?,
+                );
             }
             "--target" => out
                 .targets
@@ -94,8 +112,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
     let mut results = Vec::new();
     for t in &chosen {
-        println!("\n==> fuzzing {t} for {} s", args.seconds);
-        results.push(fuzz_one(&tc, &fuzz, t, args.seconds)?);
+        match args.budget {
+            Budget::Seconds(s) => println!("\n==> fuzzing {t} for {s} s"),
+            Budget::Executions(n) => println!("\n==> fuzzing {t} for about {n} executions"),
+        }
+        results.push(fuzz_one(&tc, &fuzz, t, args.budget)?);
     }
 
     println!(
@@ -207,7 +228,7 @@ struct Outcome {
     hangs: Vec<PathBuf>,
 }
 
-fn fuzz_one(tc: &Toolchain, fuzz: &Path, target: &str, seconds: u64) -> Result<Outcome, String> {
+fn fuzz_one(tc: &Toolchain, fuzz: &Path, target: &str, budget: Budget) -> Result<Outcome, String> {
     let corpus = fuzz.join("corpus").join(target);
     if !corpus.is_dir() {
         return Err(format!("no seed corpus at {}", corpus.display()));
@@ -231,7 +252,11 @@ fn fuzz_one(tc: &Toolchain, fuzz: &Path, target: &str, seconds: u64) -> Result<O
         .arg(&corpus)
         .arg("-o")
         .arg(&out)
-        .args(["-V", &seconds.to_string(), "-t", &TIMEOUT_MS.to_string()])
+        .args(match budget {
+            Budget::Seconds(s) => ["-V".to_string(), s.to_string()],
+            Budget::Executions(n) => ["-E".to_string(), n.to_string()],
+        })
+        .args(["-t", &TIMEOUT_MS.to_string()])
         .arg("--")
         .arg(&binary)
         // No curses screen; a plain log instead.
@@ -327,7 +352,10 @@ mod tests {
     #[test]
     fn arguments() {
         let a = parse_args(&[]).unwrap();
-        assert_eq!((a.seconds, a.targets.len()), (DEFAULT_SECONDS, 0));
+        assert_eq!(
+            (a.budget, a.targets.len()),
+            (Budget::Seconds(DEFAULT_SECONDS), 0)
+        );
         let a = parse_args(&strings(&[
             "--seconds",
             "5",
@@ -337,7 +365,10 @@ mod tests {
             "time",
         ]))
         .unwrap();
-        assert_eq!(a.seconds, 5);
+        assert_eq!(a.budget, Budget::Seconds(5));
+        let e = parse_args(&strings(&["--execs", "10_000_000"])).unwrap();
+        assert_eq!(e.budget, Budget::Executions(10_000_000));
+        assert!(parse_args(&strings(&["--execs", "0"])).is_err());
         assert_eq!(a.targets, ["pfx", "time"]);
         assert!(parse_args(&strings(&["--seconds", "0"])).is_err());
         assert!(parse_args(&strings(&["--seconds"])).is_err());

@@ -43,8 +43,9 @@ cargo xtask test [--no-e2e]            install what is missing, then run every t
                                        only one runner; only some Playwright files
 cargo xtask bench [--runs N] [--size]  time generate/inspect in Chromium against OpenSSL, and the page size
                                        against its budget (--size: only the size); non-zero over budget
-cargo xtask fuzz [--seconds N]         fuzz each parser of untrusted input for N s (default 60) with
-                 [--target NAME]       AFL++; prints executions, crashes and hangs; non-zero on a crash
+cargo xtask fuzz [--seconds N]         fuzz each parser of untrusted input for N s (default 60), or
+                 [--execs N]           for about N executions each, with AFL++; prints executions,
+                 [--target NAME]       crashes and hangs; non-zero on a crash
 ";
 
 /// The workspace root (xtask lives one level below it).
