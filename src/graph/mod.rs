@@ -90,6 +90,40 @@ pub mod request {
         )
     }
 
+    // https://learn.microsoft.com/en-us/graph/api/application-get ($select=passwordCredentials)
+    pub fn get_password_credentials(object_id: &str) -> ApiRequest {
+        ApiRequest::graph(
+            Get,
+            format!("/applications/{object_id}?$select=passwordCredentials"),
+        )
+    }
+
+    // https://learn.microsoft.com/en-us/graph/api/application-addpassword
+    pub fn add_password(
+        object_id: &str,
+        display_name: &str,
+        end: Option<crate::core::time::UnixTime>,
+    ) -> ApiRequest {
+        let mut credential = json!({ "displayName": display_name });
+        if let Some(end) = end {
+            credential["endDateTime"] = json!(end);
+        }
+        with(
+            Post,
+            format!("/applications/{object_id}/addPassword"),
+            json!({ "passwordCredential": credential }),
+        )
+    }
+
+    // https://learn.microsoft.com/en-us/graph/api/application-removepassword
+    pub fn remove_password(object_id: &str, key_id: &str) -> ApiRequest {
+        with(
+            Post,
+            format!("/applications/{object_id}/removePassword"),
+            json!({ "keyId": key_id }),
+        )
+    }
+
     // https://learn.microsoft.com/en-us/graph/api/serviceprincipal-post-serviceprincipals
     pub fn create_service_principal(app_id: &str) -> ApiRequest {
         with(
@@ -298,6 +332,26 @@ pub async fn set_key_credentials<C: HttpClient, S: Sleeper>(
     update_application(api, object_id, &json!({ "keyCredentials": keys })).await
 }
 
+/// The application's secrets (hint, dates, displayName; never a value).
+pub async fn get_password_credentials<C: HttpClient, S: Sleeper>(
+    api: &ApiClient<'_, C, S>,
+    object_id: &str,
+) -> Result<Vec<PasswordCredential>, ApiError> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Secrets {
+        #[serde(default)]
+        password_credentials: Vec<PasswordCredential>,
+    }
+    let s: Secrets = api
+        .fetch(
+            &request::get_password_credentials(object_id),
+            "the application's passwordCredentials",
+        )
+        .await?;
+    Ok(s.password_credentials)
+}
+
 // https://learn.microsoft.com/en-us/graph/api/application-addpassword
 pub async fn add_password<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
@@ -305,16 +359,11 @@ pub async fn add_password<C: HttpClient, S: Sleeper>(
     display_name: &str,
     end: Option<crate::core::time::UnixTime>,
 ) -> Result<NewPassword, ApiError> {
-    let mut credential = json!({ "displayName": display_name });
-    if let Some(end) = end {
-        credential["endDateTime"] = json!(end);
-    }
-    let request = ApiRequest::graph(
-        crate::http::Method::Post,
-        format!("/applications/{object_id}/addPassword"),
+    api.fetch(
+        &request::add_password(object_id, display_name, end),
+        "the new client secret",
     )
-    .with_body(json!({ "passwordCredential": credential }));
-    api.fetch(&request, "the new client secret").await
+    .await
 }
 
 // https://learn.microsoft.com/en-us/graph/api/application-removepassword
@@ -323,15 +372,7 @@ pub async fn remove_password<C: HttpClient, S: Sleeper>(
     object_id: &str,
     key_id: &str,
 ) -> Result<(), ApiError> {
-    send(
-        api,
-        ApiRequest::graph(
-            crate::http::Method::Post,
-            format!("/applications/{object_id}/removePassword"),
-        )
-        .with_body(json!({ "keyId": key_id })),
-    )
-    .await
+    send(api, request::remove_password(object_id, key_id)).await
 }
 
 pub async fn create_service_principal<C: HttpClient, S: Sleeper>(
