@@ -72,6 +72,43 @@ pub struct ConnectionRecord {
     #[serde(default)]
     pub portal_address: Option<String>,
     pub saved: UnixTime,
+    /// Graph's keyId of the credential in use, when the page made or found
+    /// it (a pasted secret is known by its hint only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// A credential an edit created that the service does not use yet: the
+    /// old one is removed only when the admin confirms. A secret here whose
+    /// value the page no longer shows is an orphan nobody has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingCredential>,
+    /// Applications this service account used before (re-created or
+    /// switched), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<PreviousApplication>,
+}
+
+/// A new credential waiting for the admin's confirmation (no secret value).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingCredential {
+    pub auth: AuthMethod,
+    /// Graph's keyId of the new credential.
+    #[serde(default)]
+    pub key_id: Option<String>,
+    pub created: UnixTime,
+}
+
+/// An application the record used before.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviousApplication {
+    pub app_id: String,
+    #[serde(default)]
+    pub application_object_id: Option<String>,
+    /// Until when the record used it.
+    pub until: UnixTime,
+    /// "re-created: the application no longer existed".
+    pub why: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -169,6 +206,9 @@ impl ConnectionRecord {
             object_ids,
             portal_address: details.portal_address,
             saved: now,
+            key_id: None,
+            pending: None,
+            history: Vec::new(),
         })
     }
 
@@ -188,6 +228,9 @@ impl ConnectionRecord {
             object_ids: Vec::new(),
             portal_address: details.portal_address,
             saved: now,
+            key_id: None,
+            pending: None,
+            history: Vec::new(),
         }
     }
 }

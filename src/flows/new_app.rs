@@ -38,10 +38,23 @@ pub fn plan(
     now: UnixTime,
     rng: &mut impl rand_core::RngCore,
 ) -> Result<Plan, InputError> {
-    let name = check_name(&input.display_name)?;
+    check_name(&input.display_name)?;
     let cert = Certificate::from_der(&input.certificate_der)
         .map_err(|e| InputError::Certificate(e.to_string()))?;
     let (register, _) = register_certificate(&cert, now)?;
+    plan_with_credential(input, register, rng)
+}
+
+/// The F1 plan with `credential` as the step that gives the application its
+/// credential: F1's certificate registration, or an `AddPassword` when F3
+/// re-creates the application of a service account that signs in with a
+/// secret. `input.certificate_der` is not read.
+pub fn plan_with_credential(
+    input: &NewApplication,
+    credential: Step,
+    rng: &mut impl rand_core::RngCore,
+) -> Result<Plan, InputError> {
+    let name = check_name(&input.display_name)?;
     let redirect = input
         .redirect_uri
         .as_deref()
@@ -62,7 +75,7 @@ pub fn plan(
             web_redirect_uris: web,
         }),
         Step::CreateServicePrincipal,
-        register,
+        credential,
     ];
     steps.extend(grant_steps(&input.profile));
     if let Some(scope) = &input.profile.expose_scope {

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::cloud::Endpoints;
 
+pub use super::steps::add_password::{AddPassword, NewSecret, SecretChannel};
 pub use super::steps::add_required_permissions::AddRequiredPermissions;
 pub use super::steps::add_spa_redirect_uri::AddSpaRedirectUri;
 pub use super::steps::assign_role::{AssignRole, RoleRef};
@@ -17,6 +18,7 @@ pub use super::steps::find_application::FindApplication;
 pub use super::steps::grant_app_roles::GrantAppRoles;
 pub use super::steps::grant_delegated::{GrantDelegated, GrantResource};
 pub use super::steps::register_certificate::RegisterCertificate;
+pub use super::steps::remove_password::RemovePassword;
 pub use crate::http::{RequestPreview, redact};
 
 use super::steps::{Ctx, StepKind};
@@ -49,6 +51,10 @@ pub enum Step {
     EnsureCustomRole(EnsureCustomRole),
     /// An Azure role for the service principal at subscription scope.
     AssignRole(AssignRole),
+    /// A new client secret (`addPassword`), its value handed to the page once.
+    AddPassword(AddPassword),
+    /// Removes one client secret by keyId.
+    RemovePassword(RemovePassword),
 }
 
 /// Runs `$body` with `$s` bound to the step's [`StepKind`].
@@ -69,6 +75,8 @@ macro_rules! each_step {
             Step::GrantDelegated($s) => $body,
             Step::EnsureCustomRole($s) => $body,
             Step::AssignRole($s) => $body,
+            Step::AddPassword($s) => $body,
+            Step::RemovePassword($s) => $body,
         }
     };
 }

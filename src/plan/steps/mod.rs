@@ -20,6 +20,7 @@
 //! again what an earlier step of the interrupted run had read (a resource's
 //! service principal, the role assignments, the application's keys).
 
+pub mod add_password;
 pub mod add_required_permissions;
 pub mod add_spa_redirect_uri;
 pub mod assign_role;
@@ -31,6 +32,7 @@ pub mod find_application;
 pub mod grant_app_roles;
 pub mod grant_delegated;
 pub mod register_certificate;
+pub mod remove_password;
 
 use std::collections::BTreeMap;
 
