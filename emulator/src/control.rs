@@ -194,8 +194,72 @@ async fn clock_post(State(emu): State<Shared>, body: Bytes) -> Response {
     Json(clock_json(&emu)).into_response()
 }
 
+/// The demo tenant's service accounts as the page's Service accounts page
+/// imports them (its connection-record format, version 1): one per seeded
+/// service application, certificate or secret, never the secret or key.
+pub fn demo_service_accounts(emu: &Shared) -> Value {
+    let dir = lock(&emu.dir);
+    let now = clock::iso(emu.clock.now());
+    let subscription = |id: &Option<String>| {
+        id.as_ref().and_then(|id| {
+            dir.subscriptions
+                .iter()
+                .find(|s| &s.subscription_id == id)
+                .map(
+                    |s| json!({"subscriptionId": s.subscription_id, "displayName": s.display_name}),
+                )
+        })
+    };
+    let records: Vec<Value> = dir
+        .seed
+        .service_apps
+        .iter()
+        .map(|a| {
+            let auth = match (&a.thumbprint, &a.secret_text) {
+                (Some(t), _) => json!({
+                    "type": "certificate",
+                    "thumbprint": t,
+                    "subject": a.certificate_subject,
+                    "notBefore": a.certificate_start,
+                    "notAfter": a.certificate_end,
+                }),
+                (None, secret) => json!({
+                    "type": "clientSecret",
+                    "hint": secret.as_deref().map(|s| s.chars().take(3).collect::<String>()).unwrap_or_default(),
+                    "end": a.secret_end,
+                }),
+            };
+            let mut record = json!({
+                "format": 1,
+                "name": a.display_name,
+                "cloud": {"cloud": "local", "baseUrl": emu.public_base()},
+                "tenantId": dir.tenant.id,
+                "appId": a.app_id,
+                "applicationObjectId": a.object_id,
+                "servicePrincipalId": a.service_principal_id,
+                "auth": auth,
+                "profile": a.profile,
+                "subscription": subscription(&a.subscription_id),
+                "objectIds": [],
+                "portalAddress": null,
+                "saved": now,
+            });
+            if let Some(k) = &a.key_id {
+                record["keyId"] = Value::String(k.clone());
+            }
+            record
+        })
+        .collect();
+    Value::Array(records)
+}
+
+async fn demo_accounts_get(State(emu): State<Shared>) -> Response {
+    Json(demo_service_accounts(&emu)).into_response()
+}
+
 pub fn router() -> Router<Shared> {
     Router::new()
+        .route("/_emulator/demo/service-accounts", get(demo_accounts_get))
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/seed", get(seed_get).post(seed_post))
         .route("/_emulator/state", get(state))

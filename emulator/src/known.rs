@@ -76,6 +76,16 @@ pub const GRAPH_PERMISSIONS: &[(&str, Option<&str>, Option<&str>)] = &[
         None,
     ),
     ("email", Some("64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0"), None),
+    (
+        "Policy.Read.All",
+        Some("572fea84-0151-49b2-9301-11cb16974376"),
+        Some("246dd0d5-5bd0-4def-940b-0421030a5b68"),
+    ),
+    (
+        "Policy.ReadWrite.ApplicationConfiguration",
+        Some("b27add92-efb2-4f16-84f5-8108ba77985c"),
+        Some("be74164b-cff1-491c-8741-e671cb536e13"),
+    ),
 ];
 
 /// Delegated scopes a user may consent to for themselves; the rest need an admin.
@@ -167,6 +177,9 @@ pub const GLOBAL_ADMINISTRATOR: &str = "62e90394-69f5-4237-9190-012177145e10";
 pub const APPLICATION_ADMINISTRATOR: &str = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3";
 pub const CLOUD_APPLICATION_ADMINISTRATOR: &str = "158c047a-c907-4556-b7ef-446551a6b5f7";
 pub const PRIVILEGED_ROLE_ADMINISTRATOR: &str = "e8611ab8-c189-46e8-94e1-60213ab1f814";
+/// Updates the tenant's default app management policy
+/// (https://learn.microsoft.com/en-us/graph/api/tenantappmanagementpolicy-update).
+pub const SECURITY_ADMINISTRATOR: &str = "194ae4cb-b126-40b2-bd5b-6091b380977d";
 
 pub const DIRECTORY_ROLES: &[(&str, &str, &str)] = &[
     (

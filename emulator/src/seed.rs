@@ -144,6 +144,8 @@ fn base(now: i64) -> Directory {
         "offline_access",
         "openid",
         "profile",
+        // The page reads the tenant's app management policies before it plans a credential.
+        "Policy.Read.All",
     ];
     let mut app = applications::new_application(
         &dir,
@@ -219,13 +221,19 @@ fn service_apps(dir: &mut Directory, now: i64) {
         scenario: "expired-certificate".into(),
         display_name: "Contoso Backup".into(),
         app_id,
-        object_id: obj_id,
+        object_id: obj_id.clone(),
         service_principal_id: sp,
         thumbprint: Some(info.thumbprint_hex()),
         certificate_end: Some(crate::clock::iso(info.not_after)),
         private_key_pem: Some(certs::APP_EXPIRED_KEY_PEM.into()),
         secret_text: None,
         secret_end: None,
+        profile: "azure-backup".into(),
+        subscription_id: Some(PRODUCTION.into()),
+        key_id: first_key_id(dir, &obj_id),
+        certificate_subject: Some(info.subject.clone()),
+        certificate_start: Some(crate::clock::iso(info.not_before)),
+        policy: None,
     });
 
     // 2. Secret expiring in 10 days.
@@ -262,6 +270,12 @@ fn service_apps(dir: &mut Directory, now: i64) {
         private_key_pem: None,
         secret_text: cred["secretText"].as_str().map(str::to_string),
         secret_end: cred["endDateTime"].as_str().map(str::to_string),
+        profile: "m365-archiver".into(),
+        subscription_id: None,
+        key_id: cred["keyId"].as_str().map(str::to_string),
+        certificate_subject: None,
+        certificate_start: None,
+        policy: None,
     });
 
     // 3. Valid certificate, Contributor but missing Key Vault Crypto User and Storage Queue Data Contributor.
@@ -292,6 +306,7 @@ fn service_apps(dir: &mut Directory, now: i64) {
         scenario: "missing-roles".into(),
         display_name: "Contoso Restore".into(),
         app_id,
+        key_id: first_key_id(dir, &obj_id),
         object_id: obj_id,
         service_principal_id: sp,
         thumbprint: Some(info.thumbprint_hex()),
@@ -299,6 +314,120 @@ fn service_apps(dir: &mut Directory, now: i64) {
         private_key_pem: Some(certs::APP_ROLES_KEY_PEM.into()),
         secret_text: None,
         secret_end: None,
+        profile: "azure-backup".into(),
+        subscription_id: Some(PRODUCTION.into()),
+        certificate_subject: Some(info.subject.clone()),
+        certificate_start: Some(crate::clock::iso(info.not_before)),
+        policy: None,
+    });
+}
+
+fn first_key_id(dir: &Directory, object_id: &str) -> Option<String> {
+    dir.applications
+        .get(object_id)?
+        .body
+        .get("keyCredentials")?
+        .get(0)?
+        .get("keyId")?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// The display name of the demo's secret-forbidding app management policy.
+pub const NO_SECRETS_POLICY: &str = "Contoso: certificates only";
+
+/// An application that was deleted (kept in deletedItems, its service
+/// principal gone) and one under an app management policy that forbids
+/// client secrets, whose service still uses a secret made before the policy.
+fn repair_scenarios(dir: &mut Directory, now: i64) {
+    let key = certs::private_key(certs::APP_ROLES_KEY_PEM);
+    let der = certs::self_signed(&key, "Contoso Sync", now - 60 * DAY, now + 300 * DAY, 104);
+    let info = certs::parse_certificate(&der).expect("cert");
+    let (obj_id, app_id, sp) = add_app(
+        dir,
+        json!({"displayName": "Contoso Sync", "description": "Directory sync service (application deleted)", "keyCredentials": [cert_credential(&der, &info)]}),
+        now - 60 * DAY,
+        true,
+    );
+    let key_id = first_key_id(dir, &obj_id);
+    service_principals::remove(dir, &sp);
+    let mut app = dir.applications.remove(&obj_id).expect("app");
+    app.body.insert(
+        "deletedDateTime".into(),
+        Value::String(crate::clock::iso(now - 2 * DAY)),
+    );
+    dir.deleted_applications.insert(obj_id.clone(), app);
+    dir.seed.service_apps.push(ServiceAppInfo {
+        scenario: "deleted-application".into(),
+        display_name: "Contoso Sync".into(),
+        app_id,
+        object_id: obj_id,
+        service_principal_id: sp,
+        thumbprint: Some(info.thumbprint_hex()),
+        certificate_end: Some(crate::clock::iso(info.not_after)),
+        private_key_pem: Some(certs::APP_ROLES_KEY_PEM.into()),
+        secret_text: None,
+        secret_end: None,
+        profile: "azure-backup".into(),
+        subscription_id: Some(PRODUCTION.into()),
+        key_id,
+        certificate_subject: Some(info.subject.clone()),
+        certificate_start: Some(crate::clock::iso(info.not_before)),
+        policy: None,
+    });
+
+    let (obj_id, app_id, sp) = add_app(
+        dir,
+        json!({"displayName": "Contoso Reports", "description": "Reporting service (client secrets forbidden by policy)"}),
+        now - 200 * DAY,
+        true,
+    );
+    let app = dir.applications.get_mut(&obj_id).expect("app");
+    let cred =
+        applications::add_password(app, Some("reports secret"), now - 200 * DAY, now + 20 * DAY);
+    assign_azure(
+        dir,
+        &sp,
+        "ServicePrincipal",
+        PRODUCTION,
+        CONTRIBUTOR,
+        now - 200 * DAY,
+    );
+    let policy_id = crate::ids::new_id();
+    let policy = obj(json!({
+        "id": policy_id,
+        "displayName": NO_SECRETS_POLICY,
+        "description": "Services authenticate with certificates; certificates live at most one year.",
+        "isEnabled": true,
+        "restrictions": {
+            "passwordCredentials": [
+                {"restrictionType": "passwordAddition", "state": "enabled", "maxLifetime": null, "restrictForAppsCreatedAfterDateTime": null},
+            ],
+            "keyCredentials": [
+                {"restrictionType": "asymmetricKeyLifetime", "state": "enabled", "maxLifetime": "P365D", "restrictForAppsCreatedAfterDateTime": null},
+            ],
+        },
+    }));
+    dir.app_management_policies
+        .insert(policy_id.clone(), policy);
+    dir.app_policy_assignments.insert(obj_id.clone(), policy_id);
+    dir.seed.service_apps.push(ServiceAppInfo {
+        scenario: "secrets-forbidden".into(),
+        display_name: "Contoso Reports".into(),
+        app_id,
+        object_id: obj_id,
+        service_principal_id: sp,
+        thumbprint: None,
+        certificate_end: None,
+        private_key_pem: None,
+        secret_text: cred["secretText"].as_str().map(str::to_string),
+        secret_end: cred["endDateTime"].as_str().map(str::to_string),
+        profile: "azure-backup".into(),
+        subscription_id: None,
+        key_id: cred["keyId"].as_str().map(str::to_string),
+        certificate_subject: None,
+        certificate_start: None,
+        policy: Some(NO_SECRETS_POLICY.into()),
     });
 }
 
@@ -338,7 +467,10 @@ fn build_inner(spec: &str, now: i64) -> Result<Directory, String> {
     let mut dir = base(now);
     match spec {
         "empty" => {}
-        "demo" => service_apps(&mut dir, now),
+        "demo" => {
+            service_apps(&mut dir, now);
+            repair_scenarios(&mut dir, now);
+        }
         s if s.starts_with("large:") => {
             let n: usize = s[6..]
                 .parse()

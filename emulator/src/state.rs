@@ -27,6 +27,20 @@ pub struct Directory {
     pub groups: Vec<Group>,
     /// What the seed made, for `GET /_emulator/seed`.
     pub seed: SeedInfo,
+    /// `PATCH`ed properties of the tenant's `defaultAppManagementPolicy`
+    /// (`None`: Microsoft's initial one, disabled with no restriction).
+    #[serde(default)]
+    pub default_app_management_policy: Option<Map<String, Value>>,
+    /// `appManagementPolicies` by ID (their Graph bodies).
+    #[serde(default)]
+    pub app_management_policies: BTreeMap<String, Map<String, Value>>,
+    /// Application object ID -> the ID of the one appManagementPolicy assigned to it.
+    #[serde(default)]
+    pub app_policy_assignments: BTreeMap<String, String>,
+    /// Deleted applications (Graph's `deletedItems`), by object ID, restorable
+    /// for 30 days.
+    #[serde(default)]
+    pub deleted_applications: BTreeMap<String, Application>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -126,6 +140,23 @@ pub struct ServiceAppInfo {
     pub private_key_pem: Option<String>,
     pub secret_text: Option<String>,
     pub secret_end: Option<String>,
+    /// The permission profile of the matching service-account record
+    /// (`GET /_emulator/demo/service-accounts`).
+    #[serde(default)]
+    pub profile: String,
+    /// The subscription its Azure roles are on, if its profile has any.
+    #[serde(default)]
+    pub subscription_id: Option<String>,
+    /// Graph's keyId of the credential the service uses.
+    #[serde(default)]
+    pub key_id: Option<String>,
+    #[serde(default)]
+    pub certificate_subject: Option<String>,
+    #[serde(default)]
+    pub certificate_start: Option<String>,
+    /// The app management policy assigned to the application, by display name.
+    #[serde(default)]
+    pub policy: Option<String>,
 }
 
 pub fn str_field<'a>(body: &'a Map<String, Value>, key: &str) -> &'a str {

@@ -59,7 +59,13 @@ async fn seed_describes_the_demo_tenant() {
         .collect();
     assert_eq!(
         scenarios,
-        ["expired-certificate", "expiring-secret", "missing-roles"]
+        [
+            "expired-certificate",
+            "expiring-secret",
+            "missing-roles",
+            "deleted-application",
+            "secrets-forbidden"
+        ]
     );
     assert_eq!(s["urls"]["graph"], env.emu.graph_url.as_str());
     assert_eq!(

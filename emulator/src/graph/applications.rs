@@ -313,6 +313,14 @@ pub fn add_password(
     out
 }
 
+/// The application's keyCredentials.
+fn key_list(body: &Map<String, Value>) -> Vec<Value> {
+    body.get("keyCredentials")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// What Graph returns for an application: keys only when `$select`ed.
 pub fn output(app: &Application, q: &Query) -> Map<String, Value> {
     let mut body = app.body.clone();
@@ -448,6 +456,7 @@ pub fn route(
             let mut dir = lock(&emu.dir);
             let app = new_application(&dir, input, now)?;
             let id = str_field(&app.body, "id").to_string();
+            super::policies::check_new_keys(&dir, &id, app.created, &[], &key_list(&app.body))?;
             let mut out = output(&app, q);
             dir.applications.insert(id, app);
             out.insert(
@@ -477,6 +486,9 @@ pub fn route(
             let app = dir.applications.get_mut(&id).expect("found");
             let mut updated = app.body.clone();
             apply_patch(&mut updated, input)?;
+            let (before, created) = (key_list(&app.body), app.created);
+            super::policies::check_new_keys(&dir, &id, created, &before, &key_list(&updated))?;
+            let app = dir.applications.get_mut(&id).expect("found");
             app.body = updated;
             let app = app.clone();
             super::service_principals::sync_from_app(&mut dir, &app);
@@ -487,8 +499,12 @@ pub fn route(
             authorize(claims, Need::WriteApps)?;
             let mut dir = lock(&emu.dir);
             let id = find(emu, &dir, &parse_key(key))?;
-            let app = dir.applications.remove(&id).expect("found");
+            let mut app = dir.applications.remove(&id).expect("found");
             let app_id = str_field(&app.body, "appId").to_string();
+            // Kept in deletedItems (restorable for 30 days), as Entra does.
+            app.body
+                .insert("deletedDateTime".into(), Value::String(clock::iso(now)));
+            dir.deleted_applications.insert(id.clone(), app);
             if let Some(sp_id) = dir
                 .sp_by_app_id(&app_id)
                 .map(|s| str_field(&s.body, "id").to_string())
@@ -526,6 +542,7 @@ pub fn route(
             }
             let mut dir = lock(&emu.dir);
             let id = find(emu, &dir, &parse_key(key))?;
+            super::policies::check_password(&dir, &dir.applications[&id], start, end)?;
             let app = dir.applications.get_mut(&id).expect("found");
             let mut out = add_password(
                 app,
@@ -591,6 +608,9 @@ pub fn route(
             }
             kc.as_object_mut().map(|o| o.remove("keyId"));
             let cred = key_credential(&kc, &existing)?;
+            let created = app.created;
+            super::policies::check_new_keys(&dir, &id, created, &[], std::slice::from_ref(&cred))?;
+            let app = dir.applications.get_mut(&id).expect("found");
             if let Some(Value::Array(list)) = app.body.get_mut("keyCredentials") {
                 list.push(cred.clone());
             }

@@ -4,9 +4,11 @@
 // https://learn.microsoft.com/en-us/graph/errors
 
 pub mod applications;
+pub mod deleted;
 pub mod directory;
 pub mod grants;
 pub mod odata;
+pub mod policies;
 pub mod service_principals;
 
 use axum::Json;
@@ -107,9 +109,20 @@ pub fn caller(emu: &Shared, headers: &HeaderMap) -> Result<AccessClaims, GraphEr
 pub enum Need {
     ReadApps,
     WriteApps,
-    AssignAppRole { to_graph: bool },
+    AssignAppRole {
+        to_graph: bool,
+    },
     ReadGrants,
     WriteGrants,
+    /// Read app management policies (the tenant's default and the custom ones).
+    // https://learn.microsoft.com/en-us/graph/api/tenantappmanagementpolicy-get
+    ReadPolicies,
+    /// Create, update, delete and assign custom app management policies.
+    // https://learn.microsoft.com/en-us/graph/api/appmanagementpolicy-post
+    WriteAppPolicies,
+    /// Update the tenant's default app management policy.
+    // https://learn.microsoft.com/en-us/graph/api/tenantappmanagementpolicy-update
+    WriteTenantPolicy,
 }
 
 fn user_is(claims: &AccessClaims, roles: &[&str]) -> bool {
@@ -166,6 +179,21 @@ pub fn authorize(claims: &AccessClaims, need: Need) -> Result<(), GraphError> {
                 "Directory.AccessAsUser.All",
             ],
             Some(&app_admins),
+        ),
+        Need::ReadPolicies => (
+            &[
+                "Policy.Read.All",
+                "Policy.ReadWrite.ApplicationConfiguration",
+            ],
+            None,
+        ),
+        Need::WriteAppPolicies => (
+            &["Policy.ReadWrite.ApplicationConfiguration"],
+            Some(&app_admins),
+        ),
+        Need::WriteTenantPolicy => (
+            &["Policy.ReadWrite.ApplicationConfiguration"],
+            Some(&[GLOBAL_ADMINISTRATOR, SECURITY_ADMINISTRATOR]),
         ),
     };
     if claims.is_app() {
@@ -283,7 +311,12 @@ fn route(
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     let m = method.as_str();
     match (s.first().copied().unwrap_or(""), s.len()) {
+        ("applications", n) if n >= 3 && s[2] == "appManagementPolicies" => {
+            policies::route_application(emu, claims, m, s[1], &s[3..], q, body, uri)
+        }
         ("applications", _) => applications::route(emu, claims, m, &s[1..], q, body, uri),
+        ("policies", _) => policies::route(emu, claims, m, &s[1..], q, body, uri),
+        ("directory", _) => deleted::route(emu, claims, m, &s[1..], q, uri),
         ("servicePrincipals", _) => {
             service_principals::route(emu, claims, m, &s[1..], q, body, uri)
         }
