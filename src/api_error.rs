@@ -115,6 +115,27 @@ impl ServiceError {
         }
     }
 
+    /// Graph's refusal of a credential by an app management policy, typed.
+    pub fn policy_refusal(&self) -> Option<PolicyRefusal> {
+        if self.service != Service::Graph {
+            return None;
+        }
+        // "... as per assigned policy '{id}'." names the deciding policy.
+        let policy_id = self
+            .message
+            .rsplit_once("policy '")
+            .and_then(|(_, rest)| rest.split_once('\''))
+            .map(|(id, _)| id.to_string())
+            .filter(|id| !id.is_empty());
+        if self.has_code(POLICY_TYPE_NOT_ALLOWED) {
+            Some(PolicyRefusal::CredentialTypeNotAllowed { policy_id })
+        } else if self.has_code(POLICY_LIFETIME_TOO_LONG) {
+            Some(PolicyRefusal::LifetimeTooLong { policy_id })
+        } else {
+            None
+        }
+    }
+
     pub fn has_code(&self, code: &str) -> bool {
         self.code.eq_ignore_ascii_case(code)
             || self
@@ -131,6 +152,9 @@ impl ServiceError {
         {
             let a = parsed.advice();
             return format!("{} {}", a.summary, a.next_step);
+        }
+        if let Some(refusal) = self.policy_refusal() {
+            return refusal.advice();
         }
         match (self.status, self.code.as_str()) {
             (401, _) | (_, "InvalidAuthenticationToken" | "ExpiredAuthenticationToken") => {
@@ -179,6 +203,61 @@ impl ServiceError {
             _ => "Check the message above; after fixing the cause, apply again: completed \
                   steps are not repeated."
                 .into(),
+        }
+    }
+}
+
+/// Graph's code when an app management policy forbids the credential type
+/// ("Credential type not allowed as per assigned policy '{id}'.").
+pub const POLICY_TYPE_NOT_ALLOWED: &str = "CredentialTypeNotAllowedAsPerAppPolicy";
+/// Graph's code when the credential outlives the policy's maximum
+/// ("Credential lifetime exceeds the max value allowed as per assigned policy '{id}'.").
+pub const POLICY_LIFETIME_TOO_LONG: &str = "CredentialInvalidLifetimeAsPerAppPolicy";
+/// The tenant default policy's ID in Graph's messages.
+pub const DEFAULT_POLICY_ID: &str = "00000000-0000-0000-0000-000000000000";
+
+/// A credential an app management policy refused (Graph's message is kept
+/// in the [`ServiceError`]).
+// https://learn.microsoft.com/en-us/graph/api/resources/appmanagementpolicy
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PolicyRefusal {
+    /// Client secrets (or this kind of key) are forbidden.
+    CredentialTypeNotAllowed { policy_id: Option<String> },
+    /// The credential is valid longer than the policy allows.
+    LifetimeTooLong { policy_id: Option<String> },
+}
+
+impl PolicyRefusal {
+    pub fn policy_id(&self) -> Option<&str> {
+        match self {
+            PolicyRefusal::CredentialTypeNotAllowed { policy_id }
+            | PolicyRefusal::LifetimeTooLong { policy_id } => policy_id.as_deref(),
+        }
+    }
+
+    /// "the tenant's default app management policy" or "the app management
+    /// policy {id} assigned to this application".
+    pub fn policy_text(&self) -> String {
+        match self.policy_id() {
+            Some(DEFAULT_POLICY_ID) => "the tenant's default app management policy".into(),
+            Some(id) => format!("the app management policy {id} assigned to this application"),
+            None => "an app management policy".into(),
+        }
+    }
+
+    pub fn advice(&self) -> String {
+        let policy = self.policy_text();
+        match self {
+            PolicyRefusal::CredentialTypeNotAllowed { .. } => format!(
+                "Client secrets are not allowed for this application by {policy}. Use a \
+                 certificate instead, or ask an administrator (Application Administrator) to \
+                 assign this application an app management policy that allows secrets."
+            ),
+            PolicyRefusal::LifetimeTooLong { .. } => format!(
+                "The credential is valid for longer than {policy} allows. Choose a shorter \
+                 lifetime (a certificate with a shorter validity) and apply again, or ask an \
+                 administrator to raise the policy's maximum."
+            ),
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod certificate;
 pub mod connection;
 pub mod existing_app;
 pub mod new_app;
+pub mod policy;
 pub mod restore_portal;
 pub mod review;
 pub mod roles;

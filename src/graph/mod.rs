@@ -4,6 +4,7 @@
 //! payloads are Microsoft's; each call cites its reference page.
 
 pub mod model;
+pub mod policies;
 
 use serde_json::{Value, json};
 
