@@ -11,6 +11,7 @@ use core::ops::ControlFlow;
 use std::collections::BTreeSet;
 
 use entra_wizard::flows::new_app::{self, NewApplication};
+use entra_wizard::flows::renew;
 use entra_wizard::flows::restore_portal::{self, PortalApplication, RestorePortal};
 use entra_wizard::flows::roles;
 use entra_wizard::graph;
@@ -21,7 +22,7 @@ use flows_support::*;
 use serde_json::json;
 
 /// Every kind of step there is (`Step::kind`).
-const KINDS: [&str; 11] = [
+const KINDS: [&str; 12] = [
     "createApplication",
     "findApplication",
     "addRequiredPermissions",
@@ -33,6 +34,7 @@ const KINDS: [&str; 11] = [
     "grantDelegated",
     "ensureCustomRole",
     "assignRole",
+    "removeKeyCredential",
 ];
 
 /// Applies `plan` in one go and compares, step by step, the requests the
@@ -174,6 +176,32 @@ async fn every_step_sends_what_its_preview_shows() {
     )
     .unwrap();
     covered.extend(sent_is_previewed(&env, &http, &api, &f4).await);
+
+    // F6 on the demo application whose certificate expired: the new
+    // certificate registered, then the expired key removed (a
+    // whole-collection PATCH each).
+    let expired = env.seed["serviceApps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["scenario"] == "expired-certificate")
+        .unwrap()["thumbprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let target = renew::read(&expired).unwrap();
+    let found = match renew::find(&api, &target, &env.tenant_id(), &[])
+        .await
+        .unwrap()
+    {
+        renew::Search::Found(mut f) => f.remove(0),
+        renew::Search::NotFound(n) => panic!("{n}"),
+    };
+    let renewed = certificate("Renewed", env.now());
+    let f6 = renew::renew_plan(&found, &renewed, env.now(), rng).unwrap();
+    covered.extend(sent_is_previewed(&env, &http, &api, &f6).await);
+    let removal = renew::removal_plan(&found, Some(&renewed.info().unwrap().sha1), rng).unwrap();
+    covered.extend(sent_is_previewed(&env, &http, &api, &removal).await);
 
     let missing: Vec<&str> = KINDS.into_iter().filter(|k| !covered.contains(k)).collect();
     assert!(missing.is_empty(), "step kinds never checked: {missing:?}");

@@ -125,6 +125,28 @@ pub mod request {
         )
     }
 
+    /// Every application with its certificates (no key bytes in a list),
+    /// `top` per page (Graph allows 1–999); follow `@odata.nextLink`.
+    /// Graph cannot filter by a key's thumbprint, so a search reads them all.
+    // https://learn.microsoft.com/en-us/graph/api/application-list ($select, $top, @odata.nextLink)
+    // https://learn.microsoft.com/en-us/graph/paging
+    pub fn list_applications_with_keys(top: u32) -> ApiRequest {
+        ApiRequest::graph(
+            Get,
+            format!("/applications?$select=id,appId,displayName,keyCredentials&$top={top}"),
+        )
+    }
+
+    /// Every service principal with its certificates, as
+    /// [`list_applications_with_keys`].
+    // https://learn.microsoft.com/en-us/graph/api/serviceprincipal-list
+    pub fn list_service_principals_with_keys(top: u32) -> ApiRequest {
+        ApiRequest::graph(
+            Get,
+            format!("/servicePrincipals?$select=id,appId,displayName,keyCredentials&$top={top}"),
+        )
+    }
+
     // https://learn.microsoft.com/en-us/graph/api/serviceprincipal-post-serviceprincipals
     pub fn create_service_principal(app_id: &str) -> ApiRequest {
         with(

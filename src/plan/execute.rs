@@ -91,6 +91,8 @@ pub enum StepError {
     /// A step ran before the step that provides what it needs.
     #[error("This step needs {0}, which an earlier step provides; the plan is out of order.")]
     Prerequisite(&'static str),
+    #[error(transparent)]
+    RemoveKey(#[from] super::steps::remove_key_credential::RemoveKeyError),
 }
 
 impl StepError {
@@ -236,5 +238,8 @@ pub fn advice(step: &Step, error: &StepError) -> String {
             "Review the plan again: it creates the custom role before assigning it.".into()
         }
         StepError::Prerequisite(_) => "Review the plan again from the start.".into(),
+        StepError::RemoveKey(_) => {
+            "Search for the certificate again, then review a new plan.".into()
+        }
     }
 }

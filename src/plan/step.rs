@@ -18,6 +18,7 @@ pub use super::steps::find_application::FindApplication;
 pub use super::steps::grant_app_roles::GrantAppRoles;
 pub use super::steps::grant_delegated::{GrantDelegated, GrantResource};
 pub use super::steps::register_certificate::RegisterCertificate;
+pub use super::steps::remove_key_credential::RemoveKeyCredential;
 pub use super::steps::remove_password::RemovePassword;
 pub use crate::http::{RequestPreview, redact};
 
@@ -55,6 +56,8 @@ pub enum Step {
     AddPassword(AddPassword),
     /// Removes one client secret by keyId.
     RemovePassword(RemovePassword),
+    /// Removes one certificate from `keyCredentials`, keeping the others.
+    RemoveKeyCredential(RemoveKeyCredential),
 }
 
 /// Runs `$body` with `$s` bound to the step's [`StepKind`].
@@ -77,6 +80,7 @@ macro_rules! each_step {
             Step::AssignRole($s) => $body,
             Step::AddPassword($s) => $body,
             Step::RemovePassword($s) => $body,
+            Step::RemoveKeyCredential($s) => $body,
         }
     };
 }

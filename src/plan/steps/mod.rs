@@ -32,6 +32,7 @@ pub mod find_application;
 pub mod grant_app_roles;
 pub mod grant_delegated;
 pub mod register_certificate;
+pub mod remove_key_credential;
 pub mod remove_password;
 
 use std::collections::BTreeMap;
