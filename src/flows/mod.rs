@@ -1,568 +1,352 @@
-//! Typed Microsoft Graph v1.0 calls over [`ApiClient`]: applications and
-//! their credentials, service principals, app role assignments, delegated
-//! permission grants, the signed-in user and the organisation. Paths and
-//! payloads are Microsoft's; each call cites its reference page.
+//! The connect wizards as functions from inputs to a [`Plan`](crate::plan::Plan)
+//! (F1 new application, F2 existing application, F4 Azure roles, F5 Restore
+//! Portal), the local-only check of F2, and the connection record a
+//! finished wizard saves under "Service accounts".
+//!
+//! How the page drives a wizard (everything below is natively tested; the
+//! page adds the forms, `fetch`, a JS timer and storage):
+//!
+//! 1. Sign in: [`auth::begin`](crate::auth::begin) → keep the
+//!    [`PendingSignIn`](crate::auth::PendingSignIn) in sessionStorage →
+//!    redirect; back on the page, [`auth::tokens::redeem`](crate::auth::tokens::redeem)
+//!    then [`auth::tokens::acquire`](crate::auth::tokens::acquire) per
+//!    [`Audience`](crate::auth::Audience).
+//! 2. Build an [`ApiClient`](crate::client::ApiClient) with both tokens.
+//! 3. Make the plan from the form: [`new_app::plan`], [`existing_app::run`],
+//!    [`roles::plan`] (after [`roles::check`]), [`restore_portal::plan`].
+//! 4. Check it: [`preflight::run`](crate::plan::preflight::run) (roles the
+//!    admin lacks) and [`preflight::delegated_scopes`](crate::plan::preflight::delegated_scopes)
+//!    against `TokenCache::missing_scopes` (incremental consent).
+//! 5. Review: [`Plan::sentences`](crate::plan::Plan::sentences) and
+//!    [`Plan::preview`](crate::plan::Plan::preview) (redacted requests).
+//! 6. Apply: [`plan::apply`](crate::plan::apply), saving the plan and the
+//!    [`Progress`](crate::plan::Progress) (no secrets) after every event;
+//!    after a reload, deserialise both and call `apply` again.
+//! 7. Save [`ConnectionRecord::from_progress`] under "Service accounts".
 
-pub mod model;
-pub mod policies;
+pub mod certificate;
+pub mod connection;
+pub mod existing_app;
+pub mod new_app;
+pub mod renew;
+pub mod policy;
+pub mod restore_portal;
+pub mod review;
+pub mod roles;
+pub mod route;
 
-use serde_json::{Value, json};
+use base64ct::{Base64, Encoding};
+use serde::{Deserialize, Serialize};
 
-use crate::api_error::{ApiError, Service};
-use crate::client::{ApiClient, ApiRequest, list_all};
-use crate::core::key_credential::KeyCredential;
-use crate::http::{HttpClient, Sleeper};
+use crate::arm::builtin;
+use crate::core::certificate::{Certificate, CertificateInfo, KeyKind};
+use crate::core::time::UnixTime;
+use crate::plan::step::{
+    AssignRole, EnsureCustomRole, GrantAppRoles, GrantDelegated, RegisterCertificate,
+};
+use crate::plan::{RoleRef, Step, new_guid};
+use crate::profiles::Profile;
 
-pub use model::*;
+pub use connection::{AuthMethod, ConnectionRecord};
 
-/// appId of Microsoft Graph in every cloud.
-pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
-/// appId of Windows Azure Service Management API (ARM delegated access).
-pub const ARM_APP_ID: &str = "797f4846-ba00-4fd7-ba43-dac1f8f63013";
+/// The subscription an admin picked for Azure roles.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionChoice {
+    pub subscription_id: String,
+    pub display_name: String,
+}
 
-/// The requests behind the calls below, as data: a plan step previews
-/// exactly what it sends by building its request here.
-pub mod request {
-    use serde_json::{Value, json};
+/// Wrong wizard input, said so the admin can fix the field.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    #[error("Enter a name for the application.")]
+    NameEmpty,
+    #[error("The application name is longer than 120 characters.")]
+    NameTooLong,
+    #[error(
+        "The '{profile}' permissions include Azure roles: choose the subscription to assign them on."
+    )]
+    SubscriptionRequired { profile: String },
+    #[error("The certificate cannot be used: {0}")]
+    Certificate(String),
+    #[error(
+        "The certificate's key is {0}; Entra accepts only RSA certificates for application \
+         sign-in. Generate an RSA certificate or choose another PFX."
+    )]
+    NotRsa(String),
+    #[error("The certificate expired on {0}. Generate a new certificate or choose another PFX.")]
+    CertificateExpired(UnixTime),
+    #[error("The permission profile cannot be used: {0}")]
+    Profile(String),
+    #[error("{0}")]
+    PortalAddress(String),
+    #[error("{0}")]
+    ApplicationId(String),
+    #[error(
+        "The redirect URI '{0}' is not valid: use https:// (or http://localhost for testing) \
+         with no fragment."
+    )]
+    RedirectUri(String),
+}
 
-    use crate::client::{ApiRequest, odata_quote, query_encode};
-    use crate::http::Method::{self, Get, Patch, Post};
-
-    fn filtered(collection: &str, expr: &str) -> ApiRequest {
-        ApiRequest::graph(Get, format!("/{collection}?$filter={}", query_encode(expr)))
+/// The `RegisterCertificate` step for a certificate (public part only).
+pub(crate) fn register_certificate(
+    cert: &Certificate,
+    now: UnixTime,
+) -> Result<(Step, CertificateInfo), InputError> {
+    let info = cert
+        .info()
+        .map_err(|e| InputError::Certificate(e.to_string()))?;
+    if !matches!(info.key, KeyKind::Rsa { .. }) {
+        return Err(InputError::NotRsa(info.key.to_string()));
     }
-
-    fn with(method: Method, path: String, body: Value) -> ApiRequest {
-        ApiRequest::graph(method, path).with_body(body)
+    if info.not_after <= now {
+        return Err(InputError::CertificateExpired(info.not_after));
     }
+    Ok((
+        Step::RegisterCertificate(RegisterCertificate {
+            certificate: Base64::encode_string(cert.der()),
+            thumbprint: info.sha1.clone(),
+            subject: info.subject.clone(),
+            not_after: info.not_after,
+        }),
+        info,
+    ))
+}
 
-    // https://learn.microsoft.com/en-us/graph/api/application-get
-    pub fn get_application(object_id: &str) -> ApiRequest {
-        ApiRequest::graph(Get, format!("/applications/{object_id}"))
-    }
-
-    // https://learn.microsoft.com/en-us/graph/api/application-list (filter by appId)
-    pub fn find_application_by_app_id(app_id: &str) -> ApiRequest {
-        filtered(
-            "applications",
-            &format!("appId eq '{}'", odata_quote(app_id)),
-        )
-    }
-
-    /// One application by appId, with its certificates' key bytes (Graph
-    /// returns `key` only for a single object whose `$select` names
-    /// keyCredentials), so that a certificate step can PATCH without
-    /// another read.
-    // https://learn.microsoft.com/en-us/graph/api/application-get (GET /applications(appId='{appId}'))
-    // https://learn.microsoft.com/en-us/graph/api/resources/keycredential (key: returned only on $select for a single object)
-    pub fn get_application_by_app_id(app_id: &str) -> ApiRequest {
-        ApiRequest::graph(
-            Get,
-            format!(
-                "/applications(appId='{}')?$select=id,appId,displayName,keyCredentials",
-                query_encode(&odata_quote(app_id))
-            ),
-        )
-    }
-
-    // https://learn.microsoft.com/en-us/graph/api/application-list (filter by displayName)
-    pub fn find_applications_by_name(display_name: &str) -> ApiRequest {
-        filtered(
-            "applications",
-            &format!("displayName eq '{}'", odata_quote(display_name)),
-        )
-    }
-
-    // https://learn.microsoft.com/en-us/graph/api/application-post-applications
-    pub fn create_application(body: Value) -> ApiRequest {
-        with(Post, "/applications".into(), body)
-    }
-
-    // https://learn.microsoft.com/en-us/graph/api/application-update
-    pub fn update_application(object_id: &str, patch: Value) -> ApiRequest {
-        with(Patch, format!("/applications/{object_id}"), patch)
-    }
-
-    // https://learn.microsoft.com/en-us/graph/api/application-update (keyCredentials: read with $select first)
-    pub fn get_key_credentials(object_id: &str) -> ApiRequest {
-        ApiRequest::graph(
-            Get,
-            format!("/applications/{object_id}?$select=keyCredentials"),
-        )
-    }
-
-    // https://learn.microsoft.com/en-us/graph/api/application-get ($select=passwordCredentials)
-    pub fn get_password_credentials(object_id: &str) -> ApiRequest {
-        ApiRequest::graph(
-            Get,
-            format!("/applications/{object_id}?$select=passwordCredentials"),
-        )
-    }
-
-    // https://learn.microsoft.com/en-us/graph/api/application-addpassword
-    pub fn add_password(
-        object_id: &str,
-        display_name: &str,
-        end: Option<crate::core::time::UnixTime>,
-    ) -> ApiRequest {
-        let mut credential = json!({ "displayName": display_name });
-        if let Some(end) = end {
-            credential["endDateTime"] = json!(end);
+/// Grant steps for a profile's API permissions (app roles, then delegated).
+pub(crate) fn grant_steps(profile: &Profile) -> Vec<Step> {
+    let mut out = Vec::new();
+    for r in &profile.resources {
+        if !r.application_permissions.is_empty() {
+            out.push(Step::GrantAppRoles(GrantAppRoles {
+                resource_app_id: r.resource_app_id.clone(),
+                resource_name: r.display_name.clone(),
+                permissions: r.application_permissions.clone(),
+            }));
         }
-        with(
-            Post,
-            format!("/applications/{object_id}/addPassword"),
-            json!({ "passwordCredential": credential }),
-        )
+        if !r.delegated_permissions.is_empty() {
+            out.push(Step::GrantDelegated(GrantDelegated {
+                resource: crate::plan::GrantResource::Api {
+                    app_id: r.resource_app_id.clone(),
+                    display_name: r.display_name.clone(),
+                },
+                scopes: r.delegated_permissions.clone(),
+            }));
+        }
     }
-
-    // https://learn.microsoft.com/en-us/graph/api/application-removepassword
-    pub fn remove_password(object_id: &str, key_id: &str) -> ApiRequest {
-        with(
-            Post,
-            format!("/applications/{object_id}/removePassword"),
-            json!({ "keyId": key_id }),
-        )
-    }
-
-    /// Every application with its certificates (no key bytes in a list),
-    /// `top` per page (Graph allows 1–999); follow `@odata.nextLink`.
-    /// Graph cannot filter by a key's thumbprint, so a search reads them all.
-    // https://learn.microsoft.com/en-us/graph/api/application-list ($select, $top, @odata.nextLink)
-    // https://learn.microsoft.com/en-us/graph/paging
-    pub fn list_applications_with_keys(top: u32) -> ApiRequest {
-        ApiRequest::graph(
-            Get,
-            format!("/applications?$select=id,appId,displayName,keyCredentials&$top={top}"),
-        )
-    }
-
-    /// Every service principal with its certificates, as
-    /// [`list_applications_with_keys`].
-    // https://learn.microsoft.com/en-us/graph/api/serviceprincipal-list
-    pub fn list_service_principals_with_keys(top: u32) -> ApiRequest {
-        ApiRequest::graph(
-            Get,
-            format!("/servicePrincipals?$select=id,appId,displayName,keyCredentials&$top={top}"),
-        )
-    }
-
-    // https://learn.microsoft.com/en-us/graph/api/serviceprincipal-post-serviceprincipals
-    pub fn create_service_principal(app_id: &str) -> ApiRequest {
-        with(
-            Post,
-            "/servicePrincipals".into(),
-            json!({ "appId": app_id }),
-        )
-    }
-
-    // https://learn.microsoft.com/en-us/graph/api/serviceprincipal-list (filter by appId)
-    pub fn find_service_principal(app_id: &str) -> ApiRequest {
-        filtered(
-            "servicePrincipals",
-            &format!("appId eq '{}'", odata_quote(app_id)),
-        )
-    }
-
-    // https://learn.microsoft.com/en-us/graph/api/serviceprincipal-list-approleassignments
-    pub fn list_app_role_assignments(principal_sp_id: &str) -> ApiRequest {
-        ApiRequest::graph(
-            Get,
-            format!("/servicePrincipals/{principal_sp_id}/appRoleAssignments"),
-        )
-    }
-
-    // https://learn.microsoft.com/en-us/graph/api/serviceprincipal-post-approleassignedto
-    pub fn grant_app_role(
-        resource_sp_id: &str,
-        principal_sp_id: &str,
-        app_role_id: &str,
-    ) -> ApiRequest {
-        with(
-            Post,
-            format!("/servicePrincipals/{resource_sp_id}/appRoleAssignedTo"),
-            json!({
-                "principalId": principal_sp_id,
-                "resourceId": resource_sp_id,
-                "appRoleId": app_role_id,
-            }),
-        )
-    }
-
-    // https://learn.microsoft.com/en-us/graph/api/oauth2permissiongrant-list
-    pub fn find_admin_grants(client_sp_id: &str, resource_sp_id: &str) -> ApiRequest {
-        filtered(
-            "oauth2PermissionGrants",
-            &format!(
-                "clientId eq '{}' and resourceId eq '{}' and consentType eq 'AllPrincipals'",
-                odata_quote(client_sp_id),
-                odata_quote(resource_sp_id)
-            ),
-        )
-    }
-
-    // https://learn.microsoft.com/en-us/graph/api/oauth2permissiongrant-post
-    pub fn create_admin_grant(client_sp_id: &str, resource_sp_id: &str, scope: &str) -> ApiRequest {
-        with(
-            Post,
-            "/oauth2PermissionGrants".into(),
-            json!({
-                "clientId": client_sp_id,
-                "consentType": "AllPrincipals",
-                "resourceId": resource_sp_id,
-                "scope": scope,
-            }),
-        )
-    }
-
-    /// The signed-in user's memberships, direct and transitive: a directory
-    /// role held through a role-assignable group is listed here, not in
-    /// `/me/memberOf`. Groups, roles and administrative units come in one
-    /// list, each with its `@odata.type`.
-    // https://learn.microsoft.com/en-us/graph/api/user-list-transitivememberof
-    // https://learn.microsoft.com/en-us/entra/identity/role-based-access-control/groups-concept
-    pub fn my_transitive_memberships() -> ApiRequest {
-        ApiRequest::graph(Get, "/me/transitiveMemberOf")
-    }
-
-    // https://learn.microsoft.com/en-us/graph/api/oauth2permissiongrant-update
-    pub fn update_grant_scope(grant_id: &str, scope: &str) -> ApiRequest {
-        with(
-            Patch,
-            format!("/oauth2PermissionGrants/{grant_id}"),
-            json!({ "scope": scope }),
-        )
-    }
+    out
 }
 
-/// Sends a request whose answer the caller does not need (a 204).
-async fn send<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    request: ApiRequest,
-) -> Result<(), ApiError> {
-    api.call(&request).await.map(|_| ())
+/// Steps for a profile's Azure roles on the subscription: the custom role
+/// (created if missing) and every role assignment.
+pub(crate) fn azure_role_steps(
+    profile: &Profile,
+    subscription: Option<&SubscriptionChoice>,
+    rng: &mut impl rand_core::RngCore,
+) -> Result<Vec<Step>, InputError> {
+    if !profile.needs_subscription() {
+        return Ok(Vec::new());
+    }
+    let sub = subscription.ok_or_else(|| InputError::SubscriptionRequired {
+        profile: profile.display_name.clone(),
+    })?;
+    let mut out = Vec::new();
+    if let Some(custom) = &profile.custom_role {
+        out.push(Step::EnsureCustomRole(EnsureCustomRole {
+            subscription_id: sub.subscription_id.clone(),
+            subscription_name: sub.display_name.clone(),
+            role: custom.clone(),
+            role_definition_id: new_guid(rng),
+        }));
+        out.push(Step::AssignRole(AssignRole {
+            subscription_id: sub.subscription_id.clone(),
+            subscription_name: sub.display_name.clone(),
+            role: RoleRef::Custom {
+                name: custom.role_name.clone(),
+            },
+            assignment_name: new_guid(rng),
+        }));
+    }
+    for name in &profile.azure_roles {
+        let id = builtin::id_of(name).ok_or_else(|| {
+            InputError::Profile(format!("'{name}' is not an Azure role this page knows"))
+        })?;
+        out.push(Step::AssignRole(AssignRole {
+            subscription_id: sub.subscription_id.clone(),
+            subscription_name: sub.display_name.clone(),
+            role: RoleRef::BuiltIn {
+                name: name.clone(),
+                id: id.to_string(),
+            },
+            assignment_name: new_guid(rng),
+        }));
+    }
+    Ok(out)
 }
 
-pub async fn get_application<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    object_id: &str,
-) -> Result<Application, ApiError> {
-    api.fetch(&request::get_application(object_id), "an application")
-        .await
-}
-
-pub async fn find_application_by_app_id<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    app_id: &str,
-) -> Result<Option<Application>, ApiError> {
-    let page: crate::client::Page<Application> = api
-        .fetch(&request::find_application_by_app_id(app_id), "applications")
-        .await?;
-    Ok(page.value.into_iter().next())
-}
-
-/// The application with this appId and its keys (`None`: not in the tenant).
-pub async fn get_application_by_app_id<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    app_id: &str,
-) -> Result<Option<Application>, ApiError> {
-    match api
-        .fetch(
-            &request::get_application_by_app_id(app_id),
-            "an application",
-        )
-        .await
+/// A redirect URI Entra accepts for web and spa platforms.
+pub(crate) fn check_redirect_uri(uri: &str) -> Result<String, InputError> {
+    let u = uri.trim();
+    let bad = || InputError::RedirectUri(u.to_string());
+    let parsed = url::Url::parse(u).map_err(|_| bad())?;
+    let local = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1"));
+    if parsed.fragment().is_some()
+        || !(parsed.scheme() == "https" || (parsed.scheme() == "http" && local))
     {
-        Ok(app) => Ok(Some(app)),
-        Err(e) if e.status() == Some(404) => Ok(None),
-        Err(e) => Err(e),
+        return Err(bad());
     }
+    Ok(u.to_string())
 }
 
-pub async fn find_applications_by_name<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    display_name: &str,
-) -> Result<Vec<Application>, ApiError> {
-    list_all(
-        api,
-        request::find_applications_by_name(display_name),
-        "applications",
-    )
-    .await
-}
-
-pub async fn create_application<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    body: &Value,
-) -> Result<Application, ApiError> {
-    api.fetch(
-        &request::create_application(body.clone()),
-        "the new application",
-    )
-    .await
-}
-
-pub async fn update_application<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    object_id: &str,
-    patch: &Value,
-) -> Result<(), ApiError> {
-    send(api, request::update_application(object_id, patch.clone())).await
-}
-
-// https://learn.microsoft.com/en-us/graph/api/application-delete
-pub async fn delete_application<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    object_id: &str,
-) -> Result<(), ApiError> {
-    send(
-        api,
-        ApiRequest::graph(
-            crate::http::Method::Delete,
-            format!("/applications/{object_id}"),
-        ),
-    )
-    .await
-}
-
-/// The application's certificates with their `key` bytes, as
-/// `core::key_credential::merge` needs them.
-pub async fn get_key_credentials<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    object_id: &str,
-) -> Result<Vec<KeyCredential>, ApiError> {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Keys {
-        #[serde(default)]
-        key_credentials: Vec<KeyCredential>,
+pub(crate) fn check_name(name: &str) -> Result<String, InputError> {
+    let n = name.trim();
+    if n.is_empty() {
+        return Err(InputError::NameEmpty);
     }
-    let keys: Keys = api
-        .fetch(
-            &request::get_key_credentials(object_id),
-            "the application's keyCredentials",
+    if n.chars().count() > 120 {
+        return Err(InputError::NameTooLong);
+    }
+    Ok(n.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::certificate::{self, CertificateRequest};
+    use crate::core::keygen::{KeySize, RsaKeyGenerator};
+    use crate::core::time::DAY;
+    use crate::flows::new_app::{self, NewApplication};
+    use crate::plan::GrantResource;
+    use crate::plan::step::CreateApplication;
+    use crate::profiles;
+
+    const NOW: UnixTime = UnixTime(1_790_000_000);
+
+    fn cert(not_after: UnixTime) -> Vec<u8> {
+        let key = RsaKeyGenerator.generate_blocking(KeySize::Rsa2048).unwrap();
+        certificate::self_signed(
+            &key,
+            &CertificateRequest::new("Test"),
+            [1; 10],
+            UnixTime(NOW.0 - DAY),
+            not_after,
         )
-        .await?;
-    Ok(keys.key_credentials)
-}
-
-/// Replaces the application's `keyCredentials` (send old + new).
-pub async fn set_key_credentials<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    object_id: &str,
-    keys: &[KeyCredential],
-) -> Result<(), ApiError> {
-    update_application(api, object_id, &json!({ "keyCredentials": keys })).await
-}
-
-/// The application's secrets (hint, dates, displayName; never a value).
-pub async fn get_password_credentials<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    object_id: &str,
-) -> Result<Vec<PasswordCredential>, ApiError> {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Secrets {
-        #[serde(default)]
-        password_credentials: Vec<PasswordCredential>,
+        .unwrap()
+        .into_der()
     }
-    let s: Secrets = api
-        .fetch(
-            &request::get_password_credentials(object_id),
-            "the application's passwordCredentials",
-        )
-        .await?;
-    Ok(s.password_credentials)
-}
 
-// https://learn.microsoft.com/en-us/graph/api/application-addpassword
-pub async fn add_password<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    object_id: &str,
-    display_name: &str,
-    end: Option<crate::core::time::UnixTime>,
-) -> Result<NewPassword, ApiError> {
-    api.fetch(
-        &request::add_password(object_id, display_name, end),
-        "the new client secret",
-    )
-    .await
-}
-
-// https://learn.microsoft.com/en-us/graph/api/application-removepassword
-pub async fn remove_password<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    object_id: &str,
-    key_id: &str,
-) -> Result<(), ApiError> {
-    send(api, request::remove_password(object_id, key_id)).await
-}
-
-pub async fn create_service_principal<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    app_id: &str,
-) -> Result<ServicePrincipal, ApiError> {
-    api.fetch(
-        &request::create_service_principal(app_id),
-        "the new service principal",
-    )
-    .await
-}
-
-pub async fn find_service_principal<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    app_id: &str,
-) -> Result<Option<ServicePrincipal>, ApiError> {
-    let page: crate::client::Page<ServicePrincipal> = api
-        .fetch(
-            &request::find_service_principal(app_id),
-            "service principals",
-        )
-        .await?;
-    Ok(page.value.into_iter().next())
-}
-
-/// App roles granted to a service principal (as the principal).
-pub async fn list_app_role_assignments<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    principal_sp_id: &str,
-) -> Result<Vec<AppRoleAssignment>, ApiError> {
-    list_all(
-        api,
-        request::list_app_role_assignments(principal_sp_id),
-        "app role assignments",
-    )
-    .await
-}
-
-/// Grants an app role of the resource to a service principal.
-pub async fn grant_app_role<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    resource_sp_id: &str,
-    principal_sp_id: &str,
-    app_role_id: &str,
-) -> Result<AppRoleAssignment, ApiError> {
-    api.fetch(
-        &request::grant_app_role(resource_sp_id, principal_sp_id, app_role_id),
-        "the app role assignment",
-    )
-    .await
-}
-
-/// Tenant-wide delegated grants of a client to a resource.
-pub async fn find_admin_grants<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    client_sp_id: &str,
-    resource_sp_id: &str,
-) -> Result<Vec<OAuth2PermissionGrant>, ApiError> {
-    list_all(
-        api,
-        request::find_admin_grants(client_sp_id, resource_sp_id),
-        "delegated permission grants",
-    )
-    .await
-}
-
-/// Admin consent for the whole organisation (`consentType: AllPrincipals`).
-pub async fn create_admin_grant<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    client_sp_id: &str,
-    resource_sp_id: &str,
-    scope: &str,
-) -> Result<OAuth2PermissionGrant, ApiError> {
-    api.fetch(
-        &request::create_admin_grant(client_sp_id, resource_sp_id, scope),
-        "the delegated permission grant",
-    )
-    .await
-}
-
-pub async fn update_grant_scope<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-    grant_id: &str,
-    scope: &str,
-) -> Result<(), ApiError> {
-    send(api, request::update_grant_scope(grant_id, scope)).await
-}
-
-// https://learn.microsoft.com/en-us/graph/api/user-get
-pub async fn me<C: HttpClient, S: Sleeper>(api: &ApiClient<'_, C, S>) -> Result<User, ApiError> {
-    api.fetch(
-        &ApiRequest::graph(crate::http::Method::Get, "/me"),
-        "the signed-in user",
-    )
-    .await
-}
-
-/// The signed-in user's directory roles, held directly or through a
-/// role-assignable group (other memberships left out).
-///
-/// With only `User.Read` consented, Graph lists a role with just its
-/// `@odata.type` and `id` (limited information for objects the page may not
-/// read): the roles cannot be told apart, so this fails with an error that
-/// asks for `Directory.Read.All` rather than concluding "no role".
-// https://learn.microsoft.com/en-us/graph/api/user-list-transitivememberof
-// https://learn.microsoft.com/en-us/graph/permissions-overview#limited-information-returned-for-inaccessible-member-objects
-pub async fn my_directory_roles<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-) -> Result<Vec<DirectoryRole>, ApiError> {
-    // Groups come in the same list: read the type, keep the roles.
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Membership {
-        #[serde(rename = "@odata.type", default)]
-        kind: String,
-        #[serde(default)]
-        id: Option<String>,
-        #[serde(default)]
-        display_name: Option<String>,
-        #[serde(default)]
-        role_template_id: Option<String>,
+    fn input(profile: &str, der: Vec<u8>) -> NewApplication {
+        NewApplication {
+            display_name: "  Test app ".into(),
+            description: None,
+            profile: profiles::by_id(profile).unwrap(),
+            certificate_der: der,
+            redirect_uri: None,
+            subscription: Some(SubscriptionChoice {
+                subscription_id: "s".into(),
+                display_name: "Production".into(),
+            }),
+        }
     }
-    let all: Vec<Membership> = list_all(
-        api,
-        request::my_transitive_memberships(),
-        "group and role memberships",
-    )
-    .await?;
-    all.into_iter()
-        .filter(|m| m.kind == "#microsoft.graph.directoryRole")
-        .map(|m| {
-            Ok(DirectoryRole {
-                role_template_id: m.role_template_id.ok_or_else(roles_unreadable)?,
-                id: m.id,
-                display_name: m.display_name,
+
+    #[test]
+    fn f1_plans_follow_the_profile() {
+        let der = cert(NOW.plus_days(365));
+        let rng = &mut rand_core::OsRng;
+
+        let archiver = new_app::plan(&input("m365-archiver", der.clone()), NOW, rng).unwrap();
+        let kinds: Vec<&str> = archiver
+            .steps
+            .iter()
+            .map(|s| match s {
+                Step::CreateApplication(_) => "app",
+                Step::CreateServicePrincipal => "sp",
+                Step::RegisterCertificate(_) => "cert",
+                Step::EnsureCustomRole(_) => "custom role",
+                Step::AssignRole(AssignRole {
+                    role: RoleRef::Custom { .. },
+                    ..
+                }) => "assign custom",
+                _ => "other",
             })
-        })
-        .collect()
-}
+            .collect();
+        assert_eq!(kinds, ["app", "sp", "cert", "custom role", "assign custom"]);
+        assert_eq!(archiver.sentences()[0], "Create application 'Test app'");
 
-/// Directory roles listed without `roleTemplateId`: the page's sign-in may
-/// read memberships (`User.Read`) but not the roles themselves.
-fn roles_unreadable() -> ApiError {
-    ApiError::ConsentNeeded {
-        service: Service::Graph,
-        what: "which directory roles you hold".into(),
-        permission: "Directory.Read.All".into(),
+        let mut portal = input("restore-portal", der.clone());
+        portal.redirect_uri = Some("https://portal.contoso.com:4443".into());
+        portal.subscription = None;
+        let plan = new_app::plan(&portal, NOW, rng).unwrap();
+        match &plan.steps[0] {
+            Step::CreateApplication(CreateApplication {
+                spa_redirect_uris,
+                web_redirect_uris,
+                ..
+            }) => {
+                assert_eq!(spa_redirect_uris, &["https://portal.contoso.com:4443"]);
+                assert!(web_redirect_uris.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            plan.steps
+                .iter()
+                .any(|s| matches!(s, Step::ExposeApi(e) if e.scope == "access_as_user"))
+        );
+        assert!(plan.steps.iter().any(|s| matches!(s,
+            Step::GrantDelegated(GrantDelegated { resource: GrantResource::ThisApplication, scopes }) if scopes == &["access_as_user"])));
+
+        // Two plans never share IDs.
+        let again = new_app::plan(&input("m365-archiver", der), NOW, rng).unwrap();
+        assert_ne!(again.id, archiver.id);
+        assert_ne!(again.steps[3], archiver.steps[3]);
     }
-}
 
-// https://learn.microsoft.com/en-us/graph/api/organization-list
-pub async fn organization<C: HttpClient, S: Sleeper>(
-    api: &ApiClient<'_, C, S>,
-) -> Result<Organization, ApiError> {
-    let page: crate::client::Page<Organization> = api
-        .fetch(
-            &ApiRequest::graph(crate::http::Method::Get, "/organization"),
-            "the organization",
-        )
-        .await?;
-    page.value
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::Unexpected {
-            service: Service::Graph,
-            what: "the organization".into(),
-            detail: "an empty list".into(),
-        })
+    #[test]
+    fn f1_inputs_are_checked() {
+        let rng = &mut rand_core::OsRng;
+        let der = cert(NOW.plus_days(365));
+        let mut i = input("azure-backup", der.clone());
+        i.subscription = None;
+        assert!(matches!(
+            new_app::plan(&i, NOW, rng),
+            Err(InputError::SubscriptionRequired { .. })
+        ));
+        let mut i = input("azure-backup", der.clone());
+        i.display_name = " ".into();
+        assert_eq!(
+            new_app::plan(&i, NOW, rng).unwrap_err(),
+            InputError::NameEmpty
+        );
+        let mut i = input("azure-backup", der.clone());
+        i.redirect_uri = Some("http://backup.contoso.com/callback".into());
+        assert!(matches!(
+            new_app::plan(&i, NOW, rng),
+            Err(InputError::RedirectUri(_))
+        ));
+        let mut i = input("azure-backup", cert(UnixTime(NOW.0 - 10)));
+        i.redirect_uri = None;
+        assert!(matches!(
+            new_app::plan(&i, NOW, rng),
+            Err(InputError::CertificateExpired(_))
+        ));
+        let mut i = input("azure-backup", b"not a certificate".to_vec());
+        i.redirect_uri = None;
+        assert!(matches!(
+            new_app::plan(&i, NOW, rng),
+            Err(InputError::Certificate(_))
+        ));
+    }
+
+    #[test]
+    fn redirect_uris() {
+        assert!(check_redirect_uri("https://backup.contoso.com/auth").is_ok());
+        assert!(check_redirect_uri("http://localhost:8080/").is_ok());
+        assert!(check_redirect_uri("http://127.0.0.1:5000").is_ok());
+        assert!(check_redirect_uri("https://x.contoso.com/#frag").is_err());
+        assert!(check_redirect_uri("ftp://x").is_err());
+        assert!(check_redirect_uri("backup.contoso.com").is_err());
+    }
 }
