@@ -511,13 +511,30 @@ pub async fn list_all<T: DeserializeOwned, C: HttpClient, S: Sleeper>(
     what: &str,
 ) -> Result<Vec<T>, ApiError> {
     let mut out = Vec::new();
+    for_each_page(api, first, what, |items| out.extend(items)).await?;
+    Ok(out)
+}
+
+/// Reads a collection page by page, following its next-page links, and
+/// hands each page's items to `on_page` as soon as it arrives (a page can
+/// show the first rows while the next ones load). Returns the number of
+/// pages read.
+// https://learn.microsoft.com/en-us/graph/paging
+pub async fn for_each_page<T: DeserializeOwned, C: HttpClient, S: Sleeper>(
+    api: &ApiClient<'_, C, S>,
+    first: ApiRequest,
+    what: &str,
+    mut on_page: impl FnMut(Vec<T>),
+) -> Result<u32, ApiError> {
     let mut request = first;
+    let mut pages = 0;
     loop {
         let page: Page<T> = api.fetch(&request, what).await?;
-        out.extend(page.value);
+        pages += 1;
+        on_page(page.value);
         match page.next_link {
             Some(next) => request.path = next,
-            None => return Ok(out),
+            None => return Ok(pages),
         }
     }
 }

@@ -26,6 +26,7 @@
 
 pub mod certificate;
 pub mod connection;
+pub mod dashboard;
 pub mod existing_app;
 pub mod new_app;
 pub mod renew;

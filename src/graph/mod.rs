@@ -147,6 +147,32 @@ pub mod request {
         )
     }
 
+    /// Every application with its certificates and secrets, only the
+    /// fields a credential list needs, `top` per page (1–999; follow
+    /// `@odata.nextLink`). Graph cannot filter by a credential's end date,
+    /// so an expiry overview reads them all.
+    // https://learn.microsoft.com/en-us/graph/api/application-list (default page 100, maximum 999)
+    pub fn list_applications_with_credentials(top: u32) -> ApiRequest {
+        ApiRequest::graph(
+            Get,
+            format!(
+                "/applications?$select=id,appId,displayName,keyCredentials,passwordCredentials&$top={top}"
+            ),
+        )
+    }
+
+    /// Every service principal with its own certificates and secrets, as
+    /// [`list_applications_with_credentials`].
+    // https://learn.microsoft.com/en-us/graph/api/serviceprincipal-list
+    pub fn list_service_principals_with_credentials(top: u32) -> ApiRequest {
+        ApiRequest::graph(
+            Get,
+            format!(
+                "/servicePrincipals?$select=id,appId,displayName,keyCredentials,passwordCredentials&$top={top}"
+            ),
+        )
+    }
+
     // https://learn.microsoft.com/en-us/graph/api/serviceprincipal-post-serviceprincipals
     pub fn create_service_principal(app_id: &str) -> ApiRequest {
         with(

@@ -12,7 +12,6 @@ mod frame;
 mod new_app;
 mod portal;
 mod progress;
-mod renew;
 mod resume;
 mod review;
 mod roles;
@@ -21,7 +20,6 @@ use leptos::prelude::*;
 
 pub use frame::SavedApply;
 use frame::{Frame, WizardFrame};
-pub use renew::RenewPage;
 use resume::ResumePanel;
 
 use super::router;
