@@ -50,6 +50,11 @@ pub enum UiError {
     Certificate(Arc<CertificateError>),
     #[error(transparent)]
     ExistingApp(Arc<ExistingAppError>),
+    /// What the admin pasted names no certificate to renew (F6).
+    #[error(transparent)]
+    RenewStart(#[from] crate::flows::renew::StartError),
+    #[error(transparent)]
+    Renew(#[from] crate::flows::renew::RenewError),
     /// Another tab of this browser is applying the same plan.
     #[error(transparent)]
     PlanLocked(#[from] crate::web::lock::HeldElsewhere),

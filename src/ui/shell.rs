@@ -10,7 +10,7 @@ use super::certificates::CertificatesPage;
 use super::router;
 use super::session::{AuthState, Session};
 use super::settings::SettingsPage;
-use super::wizards::ConnectPage;
+use super::wizards::{ConnectPage, RenewPage};
 use crate::flows::route::{Prefill, Route, Section, Wizard};
 
 #[component]
@@ -112,40 +112,6 @@ fn NotFound(path: String) -> impl IntoView {
             <p>"The address may be mistyped, or it comes from another version of this page. Go to:"</p>
             {section_links()}
         </section>
-    }
-}
-
-/// `#/renew`: what the renewal will do with what the link names.
-#[component]
-fn RenewPage(prefill: Prefill) -> impl IntoView {
-    let facts: Vec<(&str, String)> = [
-        ("Application (client) ID", prefill.app.clone()),
-        ("Certificate thumbprint", prefill.thumbprint.clone()),
-        ("Tenant", prefill.tenant.clone()),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.map(|v| (k, v)))
-    .collect();
-    view! {
-        <p class="lead" id="renew-coming">
-            "Renewing a credential is coming to this page: for the application below, it will generate a \
-             new certificate in the page (or take a PFX you have), register it next to the current one \
-             — with the whole-collection update Microsoft requires once a certificate has expired \
-             (AADSTS700027) — and then keep or remove the old one, as you choose."
-        </p>
-        {(!facts.is_empty()).then(|| view! {
-            <dl class="facts" id="renew-target">
-                {facts.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
-            </dl>
-        })}
-        <p>
-            "Until then: " <a href=Route::Accounts.format()>"Service accounts"</a>
-            " lists what this browser set up, and "
-            <a href=Route::Connect(Wizard::ExistingApp, prefill.clone()).format()>
-                "Use an existing application"
-            </a>
-            " registers a certificate you already have."
-        </p>
     }
 }
 

@@ -12,6 +12,7 @@ mod frame;
 mod new_app;
 mod portal;
 mod progress;
+mod renew;
 mod resume;
 mod review;
 mod roles;
@@ -20,6 +21,7 @@ use leptos::prelude::*;
 
 pub use frame::SavedApply;
 use frame::{Frame, WizardFrame};
+pub use renew::RenewPage;
 use resume::ResumePanel;
 
 use super::router;
