@@ -263,6 +263,18 @@ pub fn upsert(records: &mut Vec<ConnectionRecord>, record: ConnectionRecord) {
     }
 }
 
+/// Puts `new` where the record of `old`'s connection is (an edit that
+/// changed the application: re-created, or another one), dropping any
+/// other record of `new`'s connection; appends it when `old` is not there.
+pub fn replace(records: &mut Vec<ConnectionRecord>, old: &ConnectionRecord, new: ConnectionRecord) {
+    let at = records.iter().position(|r| r.same_connection(old));
+    records.retain(|r| !r.same_connection(old) && !r.same_connection(&new));
+    match at {
+        Some(i) => records.insert(i.min(records.len()), new),
+        None => records.push(new),
+    }
+}
+
 /// Removes the record of this connection.
 pub fn forget(records: &mut Vec<ConnectionRecord>, tenant_id: &str, app_id: &str) {
     records.retain(|r| !r.is(tenant_id, app_id));
@@ -352,6 +364,16 @@ mod tests {
         upsert(&mut dup, record(T1, A1, "c"));
         assert_eq!(dup.len(), 1);
         assert_eq!(dup[0].name, "c");
+
+        // An edit that changed the application keeps the record's place.
+        let mut moved = record(T1, A2, "two");
+        moved.app_id = "6c0a4a8e-1f53-4b0e-9d52-3a1e7f0b9c11".into();
+        let mut copy = all.clone();
+        replace(&mut copy, &record(T1, A2, "two"), moved.clone());
+        assert_eq!(copy.len(), 3);
+        assert_eq!(copy[2], moved);
+        replace(&mut copy, &record(T1, A2, "gone"), moved.clone());
+        assert_eq!(copy.len(), 3, "a record is never there twice");
 
         forget(&mut all, T2, A1);
         let names: Vec<&str> = all.iter().map(|r| r.name.as_str()).collect();

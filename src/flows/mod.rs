@@ -27,10 +27,11 @@
 pub mod certificate;
 pub mod connection;
 pub mod dashboard;
+pub mod edit_account;
 pub mod existing_app;
 pub mod new_app;
-pub mod renew;
 pub mod policy;
+pub mod renew;
 pub mod restore_portal;
 pub mod review;
 pub mod roles;

@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use super::certificates::copy_to_clipboard;
 use super::error::UiError;
 use super::storage;
+use super::wizards::EditAccount;
 use crate::flows::connection::{self, AuthMethod, ConnectionRecord};
 use crate::flows::route::{Prefill, Route, Wizard};
 use crate::web::{download, file};
@@ -99,20 +100,57 @@ pub fn ServiceAccountsPage() -> impl IntoView {
     }
 }
 
-/// `#/accounts/{id}`: one service account, or why there is none.
+/// `#/accounts/{id}`: one service account with its live state and the
+/// edits that keep it working (`ui::wizards::EditAccount`), or why there is
+/// none.
 #[component]
 pub fn AccountPage(id: String) -> impl IntoView {
     let records = RwSignal::new(storage::records());
+    // The record is read once: an edit that changes its application (and so
+    // its ID in the address) keeps showing it here.
+    let found = connection::find(&records.get_untracked(), &id).cloned();
     view! {
         <p><a href=Route::Accounts.format()>"← All service accounts"</a></p>
-        {move || match connection::find(&records.get(), &id).cloned() {
-            Some(r) => view! { <ul class="accounts" id="account-detail"><AccountItem record=r records=records /></ul> }.into_any(),
+        {match found {
+            Some(r) => {
+                let record = RwSignal::new(r);
+                view! {
+                    {move || view! { <ul class="accounts" id="account-detail"><AccountItem record=record.get() records=records /></ul> }}
+                    {move || record.with(|r| r.pending.is_some() || !r.history.is_empty()).then(|| view! { <AccountHistory record=record.get() /> })}
+                    <EditAccount record=record />
+                }.into_any()
+            }
             None => view! {
                 <p class="error" role="alert" id="account-missing">
                     {format!("This browser has no saved service account '{id}': it was forgotten, or saved in another browser (import its JSON under Service accounts).")}
                 </p>
             }.into_any(),
         }}
+    }
+}
+
+/// The record's unconfirmed credential and the applications it used before.
+#[component]
+fn AccountHistory(record: ConnectionRecord) -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby="account-history-title">
+            <h2 id="account-history-title">"Changes"</h2>
+            {record.pending.map(|p| view! {
+                <p id="account-pending-record">{format!(
+                    "New credential waiting for confirmation since {}: {}{}.",
+                    p.created,
+                    auth_summary(&p.auth),
+                    p.key_id.map(|k| format!(" (key ID {k})")).unwrap_or_default()
+                )}</p>
+            })}
+            {(!record.history.is_empty()).then(|| view! {
+                <ul id="account-history">
+                    {record.history.into_iter().map(|h| view! {
+                        <li>{format!("Application {} until {} — {}", h.app_id, h.until, h.why)}</li>
+                    }).collect_view()}
+                </ul>
+            })}
+        </section>
     }
 }
 
@@ -148,6 +186,7 @@ fn AccountItem(
         },
     };
     let renew = Route::Renew(prefill.clone()).format();
+    let edit = Route::Account(record.route_id()).format();
     let roles = Route::Connect(Wizard::Roles, Prefill::app(record.app_id.clone())).format();
     view! {
         <li class="card">
@@ -172,6 +211,7 @@ fn AccountItem(
             </dl>
             <div class="actions">
                 <button type="button" on:click=move |_| copy_to_clipboard(copy.clone())>"Copy application ID"</button>
+                <a class="button" href=edit>"Edit"</a>
                 <a class="button" href=renew>"Renew"</a>
                 <a class="button" href=roles>"Check Azure roles"</a>
                 <button type="button" on:click=move |_| {

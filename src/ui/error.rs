@@ -55,6 +55,9 @@ pub enum UiError {
     RenewStart(#[from] crate::flows::renew::StartError),
     #[error(transparent)]
     Renew(#[from] crate::flows::renew::RenewError),
+    /// An edit of a service account (F3) cannot be planned as entered.
+    #[error(transparent)]
+    Edit(#[from] crate::flows::edit_account::EditError),
     /// Another tab of this browser is applying the same plan.
     #[error(transparent)]
     PlanLocked(#[from] crate::web::lock::HeldElsewhere),

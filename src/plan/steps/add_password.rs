@@ -64,6 +64,15 @@ impl SecretChannel {
         self.0.lock().ok().and_then(|mut s| s.take())
     }
 
+    /// What Entra shows of the secret waiting to be taken (its hint and
+    /// end date), without taking it.
+    pub fn facts(&self) -> Option<(Option<String>, Option<UnixTime>)> {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|s| s.as_ref().map(|n| (n.hint.clone(), n.end)))
+    }
+
     /// The keyId of the secret waiting to be taken, if any.
     pub fn key_id(&self) -> Option<String> {
         self.0

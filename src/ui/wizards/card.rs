@@ -24,6 +24,9 @@ pub fn ResultCard(frame: Frame) -> impl IntoView {
         }}
         {move || finished.get().map(|f| match f {
             Finished::Record(r) => view! { <ConnectionCard record=r frame=frame /> }.into_any(),
+            Finished::Edited { record, previous, change, channel } => view! {
+                <super::edit_account::EditResult record=record previous=previous change=change channel=channel frame=frame />
+            }.into_any(),
             Finished::Done(sentence) => view! {
                 <section class="panel" aria-labelledby="finished-title">
                     <h2 id="finished-title">"Done"</h2>

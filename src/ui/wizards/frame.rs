@@ -15,22 +15,84 @@ use super::review::ReviewPanel;
 use crate::core::time::UnixTime;
 use crate::flows::SubscriptionChoice;
 use crate::flows::certificate::{self, CertificateSource, GeneratedPfx};
-use crate::flows::connection::{AuthMethod, ConnectionRecord, RecordDetails};
+use crate::flows::connection::{self, AuthMethod, ConnectionRecord, RecordDetails};
+use crate::flows::edit_account::{self, EditChange, SecretFacts};
 use crate::flows::review::{self, Review, SignedIn};
-use crate::plan::{Plan, Progress};
+use crate::plan::step::SecretChannel;
+use crate::plan::{Plan, Progress, Step};
 use crate::ui::error::UiError;
 use crate::ui::session::{Session, use_session};
 use crate::ui::storage;
-use crate::web::{clock, webcrypto::WebCryptoKeyGenerator};
+use crate::web::{clock, crypto_worker::CryptoWorker};
 
 /// What an applied plan leaves behind, beside its progress.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+// One per apply, moved not copied: boxing the record would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Completion {
     /// A connection record to save under Service accounts (F1, F2, F5).
     Record(RecordDetails),
     /// Nothing to save; the sentence the result says (F4).
     Done(String),
+    /// An edit of a saved service account (F3): the record as it was and
+    /// what the plan changes in it.
+    Edit {
+        record: ConnectionRecord,
+        change: EditChange,
+    },
+}
+
+impl Completion {
+    /// The service account (or plan) the completion is about.
+    pub fn name(&self, plan: &Plan) -> String {
+        match self {
+            Completion::Record(d) => d.name.clone(),
+            Completion::Edit { record, .. } => record.name.clone(),
+            Completion::Done(_) => plan.title.clone(),
+        }
+    }
+
+    /// What a finished `plan` leaves: the record saved (a new one, or the
+    /// edited one in its place), or the sentence to show.
+    pub fn finish(
+        self,
+        plan: &Plan,
+        progress: &Progress,
+        now: UnixTime,
+    ) -> Result<Finished, UiError> {
+        match self {
+            Completion::Done(sentence) => Ok(Finished::Done(sentence)),
+            Completion::Record(details) => {
+                let record = ConnectionRecord::from_progress(details, progress, now)?;
+                storage::keep_record(record.clone());
+                Ok(Finished::Record(record))
+            }
+            Completion::Edit { record, change } => {
+                // The new secret's value is in the applied plan's step (in
+                // memory only): the result card takes it from there.
+                let channel = plan.steps.iter().find_map(|s| match s {
+                    Step::AddPassword(a) => Some(a.channel.clone()),
+                    _ => None,
+                });
+                let facts = channel
+                    .as_ref()
+                    .and_then(SecretChannel::facts)
+                    .map(|(hint, end)| SecretFacts { hint, end })
+                    .unwrap_or_default();
+                let edited = edit_account::complete(&record, plan, &change, progress, facts, now);
+                let mut all = storage::records();
+                connection::replace(&mut all, &record, edited.clone());
+                storage::save_records(&all);
+                Ok(Finished::Edited {
+                    record: edited,
+                    previous: record,
+                    change,
+                    channel,
+                })
+            }
+        }
+    }
 }
 
 /// A certificate whose key was generated in the page, as the saved apply
@@ -85,9 +147,19 @@ pub struct Reviewed {
 
 /// How an apply (or a local check) ended.
 #[derive(Clone)]
+// One per apply, like `Completion`.
+#[allow(clippy::large_enum_variant)]
 pub enum Finished {
     Record(ConnectionRecord),
     Done(String),
+    /// A service account edited (F3): the record now and before, and where
+    /// a new secret's value waits to be shown once.
+    Edited {
+        record: ConnectionRecord,
+        previous: ConnectionRecord,
+        change: EditChange,
+        channel: Option<SecretChannel>,
+    },
 }
 
 /// The frame's state, shared with the wizard's form as a context.
@@ -204,7 +276,7 @@ impl Frame {
     }
 
     /// Makes or opens the certificate `source` describes
-    /// (`flows::certificate::decide`, the key from WebCrypto), builds the
+    /// (`flows::certificate::decide`, in the page's crypto worker), builds the
     /// wizard's plan around it with `build(der, auth, now)`, and reviews it.
     pub async fn review_with_certificate(
         &self,
@@ -212,7 +284,7 @@ impl Frame {
         build: impl FnOnce(Vec<u8>, AuthMethod, UnixTime) -> Result<(Plan, Completion), UiError>,
     ) -> Result<(), UiError> {
         let now = clock::now();
-        let chosen = certificate::decide(&source, &WebCryptoKeyGenerator, now, &mut OsRng).await?;
+        let chosen = certificate::decide(&source, &CryptoWorker, now, &mut OsRng).await?;
         drop(source);
         let (plan, completion) = build(chosen.der, chosen.auth, now)?;
         self.review(Draft {

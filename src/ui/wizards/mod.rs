@@ -7,6 +7,7 @@
 //! [`ConnectPage`].
 
 mod card;
+mod edit_account;
 mod existing_app;
 mod frame;
 mod new_app;
@@ -19,6 +20,7 @@ mod roles;
 
 use leptos::prelude::*;
 
+pub use edit_account::EditAccount;
 pub use frame::SavedApply;
 use frame::{Frame, WizardFrame};
 pub use renew::RenewPage;

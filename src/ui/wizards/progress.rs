@@ -6,8 +6,7 @@ use std::ops::ControlFlow;
 
 use leptos::prelude::*;
 
-use super::frame::{Completion, Finished, Frame, SavedApply};
-use crate::flows::connection::ConnectionRecord;
+use super::frame::{Finished, Frame, SavedApply};
 use crate::plan::execute::ApplyError;
 use crate::plan::{self, Event, Finish, Outcome, Plan, Progress, StepRecord};
 use crate::ui::error::UiError;
@@ -101,14 +100,7 @@ pub async fn apply(
     storage::save_apply(&saved);
     match result {
         Ok(Finish::Completed) => {
-            let done = match saved.completion {
-                Completion::Done(sentence) => Finished::Done(sentence),
-                Completion::Record(details) => {
-                    let record = ConnectionRecord::from_progress(details, &progress, clock::now())?;
-                    storage::keep_record(record.clone());
-                    Finished::Record(record)
-                }
-            };
+            let done = saved.completion.finish(&plan, &progress, clock::now())?;
             storage::forget_apply();
             Ok(done)
         }

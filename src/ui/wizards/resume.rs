@@ -15,7 +15,7 @@ use crate::ui::fields::certificate::{CertificateChoice, CertificateField};
 use crate::ui::fields::form::submit;
 use crate::ui::session::use_session;
 use crate::ui::storage;
-use crate::web::{clock, webcrypto::WebCryptoKeyGenerator};
+use crate::web::{clock, crypto_worker::CryptoWorker};
 
 #[component]
 pub fn ResumePanel(frame: Frame) -> impl IntoView {
@@ -70,15 +70,12 @@ fn LostKey(lost: GeneratedKey, saved: RwSignal<Option<SavedApply>>, frame: Frame
         let Some(mut s) = saved.get_untracked() else {
             return;
         };
-        let name = match &s.completion {
-            Completion::Record(d) => d.name.clone(),
-            Completion::Done(_) => s.plan.title.clone(),
-        };
+        let name = s.completion.name(&s.plan);
         let source = choice.source(&name);
         submit(busy, error, async move {
             let now = clock::now();
             let chosen =
-                certificate::decide(&source, &WebCryptoKeyGenerator, now, &mut OsRng).await?;
+                certificate::decide(&source, &CryptoWorker, now, &mut OsRng).await?;
             certificate::replace_pending(&mut s.plan, &s.progress, &chosen.der, now)?;
             if let Completion::Record(d) = &mut s.completion {
                 d.auth = chosen.auth;
