@@ -29,6 +29,18 @@
 //!   a browser then reports a network error, not a status
 //!   (https://fetch.spec.whatwg.org/#cors-check).
 //!
+//! - `commitlost=METHOD:PATTERN[@N]`: the next N (default 1) Graph or ARM
+//!   requests with that method whose path matches PATTERN (`*` matches any
+//!   characters) are carried out, then their answer is lost: the connection
+//!   breaks before the body arrives (a browser's fetch rejects, as after a
+//!   timeout or a dropped network). Repeat the key for more patterns.
+//! - `commit5xx=METHOD:PATTERN[@N]`: the same, but the change is committed
+//!   and a 5xx is answered (`commitstatus=500|502|503|504`, default 500), with
+//!   Graph's or ARM's error envelope.
+//! - `listlag=D`: an object created less than D ago is found by a single read
+//!   (`GET /applications/{id}`) but not yet in collections and `$filter`
+//!   queries (`GET /applications?$filter=…`), as Entra's replicas lag.
+//!
 //! Durations take `ms`, `s` or `m` (a bare number means milliseconds).
 
 use std::collections::HashMap;
@@ -62,10 +74,97 @@ pub struct FaultConfig {
     /// The gateway's status: 502, 503 or 504.
     #[serde(default = "default_gateway_status")]
     pub gateway_status: u16,
+    /// Requests carried out whose answer is then lost.
+    #[serde(default)]
+    pub commit_lost: Vec<MatchFault>,
+    /// Requests carried out and then answered with `commit_status`.
+    #[serde(default)]
+    pub commit_5xx: Vec<MatchFault>,
+    #[serde(default = "default_commit_status")]
+    pub commit_status: u16,
+    /// How long new objects stay out of collections and `$filter` results.
+    #[serde(default)]
+    pub list_lag_ms: u64,
 }
 
 fn default_gateway_status() -> u16 {
     504
+}
+
+fn default_commit_status() -> u16 {
+    500
+}
+
+/// Requests chosen by method and path pattern, and how many more to hit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MatchFault {
+    pub method: String,
+    /// `*` matches any characters; the rest literally.
+    pub pattern: String,
+    pub remaining: u32,
+}
+
+impl MatchFault {
+    fn parse(text: &str) -> Result<MatchFault, String> {
+        let (rule, count) = match text.rsplit_once('@') {
+            Some((r, n)) => (
+                r,
+                n.trim()
+                    .parse::<u32>()
+                    .map_err(|_| format!("invalid count in '{text}'"))?,
+            ),
+            None => (text, 1),
+        };
+        let (method, pattern) = rule
+            .split_once(':')
+            .ok_or_else(|| format!("expected METHOD:PATTERN, got '{text}'"))?;
+        let method = method.trim().to_ascii_uppercase();
+        if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) {
+            return Err(format!("invalid method in '{text}'"));
+        }
+        if !pattern.trim().starts_with('/') {
+            return Err(format!("the pattern in '{text}' must start with /"));
+        }
+        Ok(MatchFault {
+            method,
+            pattern: pattern.trim().to_string(),
+            remaining: count,
+        })
+    }
+
+    fn matches(&self, method: &str, path: &str) -> bool {
+        self.remaining > 0 && self.method.eq_ignore_ascii_case(method) && glob(&self.pattern, path)
+    }
+}
+
+/// Whether `text` matches `pattern`, where `*` matches any characters.
+fn glob(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || !text[first.len()..].ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(i) => rest = &rest[i + middle.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// What happens to a request after it was carried out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AfterCommit {
+    /// The answer is lost.
+    Lost,
+    /// A 5xx with this status replaces the answer.
+    Status(u16),
 }
 
 impl Default for FaultConfig {
@@ -81,6 +180,10 @@ impl Default for FaultConfig {
             retry_after_ms: None,
             gateway: 0,
             gateway_status: default_gateway_status(),
+            commit_lost: Vec::new(),
+            commit_5xx: Vec::new(),
+            commit_status: default_commit_status(),
+            list_lag_ms: 0,
         }
     }
 }
@@ -165,6 +268,22 @@ impl FaultConfig {
                         _ => return Err(format!("invalid gatewaystatus '{v}' (502, 503 or 504)")),
                     }
                 }
+                "commitlost" => c.commit_lost.push(MatchFault::parse(v)?),
+                "commit5xx" => c.commit_5xx.push(MatchFault::parse(v)?),
+                "commitstatus" => {
+                    c.commit_status = match v.trim() {
+                        "500" => 500,
+                        "502" => 502,
+                        "503" => 503,
+                        "504" => 504,
+                        _ => {
+                            return Err(format!(
+                                "invalid commitstatus '{v}' (500, 502, 503 or 504)"
+                            ));
+                        }
+                    }
+                }
+                "listlag" => c.list_lag_ms = duration_ms(v)?,
                 "seed" => {
                     c.seed = v
                         .trim()
@@ -175,6 +294,12 @@ impl FaultConfig {
             }
         }
         Ok(c)
+    }
+
+    /// Whether an object created at `created_ms` is still missing from
+    /// collections at `now_ms` (`listlag`).
+    pub fn lags_in_lists(&self, created_ms: i64, now_ms: i64) -> bool {
+        created_ms + self.list_lag_ms as i64 > now_ms
     }
 
     /// The `Retry-After` (seconds) of a 429 or 503 fault.
@@ -241,6 +366,28 @@ impl Faults {
         }
     }
 
+    /// What happens to a Graph or ARM request that was carried out (answered
+    /// with a success): its answer lost, a 5xx instead, or nothing.
+    pub fn after_commit(&mut self, method: &str, path: &str) -> Option<AfterCommit> {
+        if let Some(f) = self
+            .config
+            .commit_lost
+            .iter_mut()
+            .find(|f| f.matches(method, path))
+        {
+            f.remaining -= 1;
+            return Some(AfterCommit::Lost);
+        }
+        let status = self.config.commit_status;
+        let f = self
+            .config
+            .commit_5xx
+            .iter_mut()
+            .find(|f| f.matches(method, path))?;
+        f.remaining -= 1;
+        Some(AfterCommit::Status(status))
+    }
+
     /// Charges a Graph request to its app+tenant bucket.
     pub fn throttle(&mut self, key: &str, write: bool, now_ms: i64) -> Verdict {
         if self.config.throttle <= 0.0 {
@@ -287,6 +434,10 @@ mod tests {
                 retry_after_ms: None,
                 gateway: 0,
                 gateway_status: 504,
+                commit_lost: Vec::new(),
+                commit_5xx: Vec::new(),
+                commit_status: 500,
+                list_lag_ms: 0,
             }
         );
         let c = FaultConfig::default()
@@ -320,6 +471,37 @@ mod tests {
         );
         assert!(FaultConfig::default().apply_spec("random429=2").is_err());
         assert!(FaultConfig::default().apply_spec("bogus=1").is_err());
+        let c = FaultConfig::default()
+            .apply_spec("commitlost=POST:/graph/v1.0/applications,commit5xx=put:/arm/*/roleAssignments/*@2,commitstatus=503,listlag=20s")
+            .unwrap();
+        assert_eq!(c.list_lag_ms, 20_000);
+        let mut f = Faults::new(c);
+        assert_eq!(f.after_commit("GET", "/graph/v1.0/applications"), None);
+        assert_eq!(
+            f.after_commit("POST", "/graph/v1.0/applications/x/addPassword"),
+            None
+        );
+        assert_eq!(
+            f.after_commit("POST", "/graph/v1.0/applications"),
+            Some(AfterCommit::Lost)
+        );
+        assert_eq!(f.after_commit("POST", "/graph/v1.0/applications"), None);
+        let ra = "/arm/subscriptions/s/providers/Microsoft.Authorization/roleAssignments/n";
+        assert_eq!(f.after_commit("PUT", ra), Some(AfterCommit::Status(503)));
+        assert_eq!(f.after_commit("PUT", ra), Some(AfterCommit::Status(503)));
+        assert_eq!(f.after_commit("PUT", ra), None);
+        assert!(f.config.lags_in_lists(1_000, 20_999));
+        assert!(!f.config.lags_in_lists(1_000, 21_000));
+        for bad in [
+            "commitlost=POST",
+            "commitlost=FETCH:/x",
+            "commitlost=POST:x",
+            "commit5xx=POST:/x@n",
+            "commitstatus=501",
+        ] {
+            assert!(FaultConfig::default().apply_spec(bad).is_err(), "{bad}");
+        }
+        assert!(glob("/a/*/c", "/a/b/b/c") && glob("*", "") && !glob("/a/*/c", "/a/c"));
         assert!(FaultConfig::default().apply_spec("latency").is_err());
     }
 

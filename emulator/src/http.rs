@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::faults::Verdict;
+use crate::faults::{AfterCommit, Verdict};
 use crate::{LogEntry, Shared, clock, lock};
 
 tokio::task_local! {
@@ -143,6 +143,49 @@ fn fault_response(area: Area, status: StatusCode, retry_after: i64, ctx: &Reques
     resp
 }
 
+/// A body that fails at once: the connection breaks after the change was
+/// made, before the client reads the answer (`commitlost`).
+struct LostBody;
+
+impl http_body::Body for LostBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "the emulator dropped the answer (commitlost fault)",
+        ))))
+    }
+}
+
+/// Graph's or ARM's envelope for a 5xx answered after the change was made (`commit5xx`).
+fn committed_5xx(area: Area, status: u16, ctx: &RequestCtx) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let (code, message) = match (area, status.as_u16()) {
+        (Area::Arm, 500) => ("InternalServerError", "Encountered internal server error."),
+        (Area::Arm, 504) => (
+            "GatewayTimeout",
+            "The gateway did not receive a response within the specified time period.",
+        ),
+        (Area::Arm, _) => (
+            "ServiceUnavailable",
+            "The service is temporarily unavailable. Please retry later.",
+        ),
+        (_, 500) => ("generalException", "An unspecified error has occurred."),
+        (_, 504) => ("timeout", "The operation timed out."),
+        _ => ("serviceNotAvailable", "Service unavailable."),
+    };
+    let body = match area {
+        Area::Arm => json!({"error": {"code": code, "message": message}}),
+        _ => json!({"error": {"code": code, "message": message,
+            "innerError": {"date": ctx.date, "request-id": ctx.request_id, "client-request-id": ctx.client_request_id}}}),
+    };
+    (status, axum::Json(body)).into_response()
+}
+
 /// Marks a response as the gateway's, not the service's.
 #[derive(Clone, Copy)]
 struct FromGateway;
@@ -200,6 +243,8 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
         .unwrap_or_default();
     let request_body = String::from_utf8_lossy(&bytes).into_owned();
 
+    // The status of a change carried out whose answer a fault then replaced.
+    let mut committed: Option<StatusCode> = None;
     let mut response = if method == Method::OPTIONS && area != Area::Other {
         // Preflight. Entra's authorize and device-code endpoints answer without
         // any Access-Control-* header, so a browser refuses the real request.
@@ -253,7 +298,24 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
             Verdict::Gateway(status) => gateway_response(status),
             Verdict::Pass => {
                 let req = Request::from_parts(parts, Body::from(bytes));
-                CTX.scope(ctx.clone(), next.run(req)).await
+                let response = CTX.scope(ctx.clone(), next.run(req)).await;
+                let after = (matches!(area, Area::Graph | Area::Arm)
+                    && response.status().is_success())
+                .then(|| lock(&emu.faults).after_commit(method.as_str(), &path))
+                .flatten();
+                match after {
+                    None => response,
+                    Some(fault) => {
+                        committed = Some(response.status());
+                        match fault {
+                            AfterCommit::Lost => {
+                                let (parts, _) = response.into_parts();
+                                Response::from_parts(parts, Body::new(LostBody))
+                            }
+                            AfterCommit::Status(s) => committed_5xx(area, s, &ctx),
+                        }
+                    }
+                }
             }
         }
     };
@@ -306,7 +368,7 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
     drop(log);
     if method != Method::GET
         && method != Method::OPTIONS
-        && status.as_u16() < 400
+        && committed.unwrap_or(status).as_u16() < 400
         && matches!(area, Area::Graph | Area::Arm | Area::LoginNoCors)
     {
         emu.persist();

@@ -427,10 +427,14 @@ pub fn route(
         ("GET", []) => {
             authorize(claims, Need::ReadApps)?;
             let dir = lock(&emu.dir);
-            // `key` is returned only for a single object, never in lists.
+            let faults = lock(&emu.faults).config.clone();
+            let now_ms = emu.clock.now_ms();
+            // `key` is returned only for a single object, never in lists;
+            // new objects reach lists only after `listlag`.
             let items: Vec<_> = dir
                 .applications
                 .values()
+                .filter(|a| !faults.lags_in_lists(a.created * 1000, now_ms))
                 .map(|a| output(a, &Query::default()))
                 .collect();
             odata::collection(

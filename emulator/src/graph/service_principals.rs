@@ -163,9 +163,12 @@ pub fn route(
         ("GET", []) => {
             authorize(claims, Need::ReadApps)?;
             let dir = lock(&emu.dir);
+            let faults = lock(&emu.faults).config.clone();
+            let now_ms = emu.clock.now_ms();
             let items: Vec<_> = dir
                 .service_principals
                 .values()
+                .filter(|s| !faults.lags_in_lists(s.created * 1000, now_ms))
                 .map(|s| s.body.clone())
                 .collect();
             odata::collection(
