@@ -17,15 +17,19 @@ use entra_wizard::cloud::Cloud;
 use entra_wizard::core::time::UnixTime;
 use entra_wizard::flows::connection::{AuthMethod, ConnectionRecord, RecordDetails};
 use entra_wizard::flows::edit_account::{
-    self, Action, CredentialKind, EditChange, EditError, LifetimeLimit, NewCredential, SecretFacts,
-    Status,
+    self, Action, CredentialKind, EditChange, EditError, NewCredential, SecretFacts, Status,
 };
 use entra_wizard::flows::existing_app::{CheckedAuth, LocalCheck};
+use entra_wizard::flows::policy::{Decider, PolicyView};
+use entra_wizard::graph::policies::{CredentialRestriction, Restrictions};
 use entra_wizard::http::{HttpClient, HttpRequest, HttpResponse, Method, TransportError};
 use entra_wizard::plan::{self, Finish, Plan, Progress};
 use entra_wizard::profiles;
 use flows_support::*;
 use serde_json::Value;
+
+/// No app management policy enforced.
+const NO_POLICY: PolicyView = PolicyView::Read(None);
 
 /// The demo's service application of `scenario`.
 fn demo_app<'s>(env: &'s Env, scenario: &str) -> &'s Value {
@@ -233,9 +237,15 @@ async fn renewing_the_secret_makes_one_removes_the_old_only_after_confirm() {
     assert_eq!(old.len(), 1);
     let old_key = old[0]["keyId"].as_str().unwrap().to_string();
 
-    let edit =
-        edit_account::renew_secret(&rec, "Archiver 2027", 180, None, now, &mut rand_core::OsRng)
-            .unwrap();
+    let edit = edit_account::renew_secret(
+        &rec,
+        "Archiver 2027",
+        180,
+        &NO_POLICY,
+        now,
+        &mut rand_core::OsRng,
+    )
+    .unwrap();
     assert_eq!(
         edit.plan.sentences()[1],
         format!(
@@ -363,7 +373,8 @@ async fn a_lost_add_password_answer_still_ends_with_exactly_one_new_secret() {
     let now = env.now();
     let rec = record(&env, "expiring-secret", "azure-backup");
     let edit =
-        edit_account::renew_secret(&rec, "Renewed", 90, None, now, &mut rand_core::OsRng).unwrap();
+        edit_account::renew_secret(&rec, "Renewed", 90, &NO_POLICY, now, &mut rand_core::OsRng)
+            .unwrap();
     let progress = apply(&api, &edit.plan).await;
     assert_eq!(http.lose.get(), 0, "an answer was lost");
 
@@ -402,8 +413,8 @@ async fn an_unconfirmed_secret_whose_page_was_closed_is_remembered_and_removed()
     let api = env.api(&http, &sleeper, "admin").await;
     let now = env.now();
     let rec = record(&env, "expiring-secret", "azure-backup");
-    let edit =
-        edit_account::renew_secret(&rec, "Lost", 30, None, now, &mut rand_core::OsRng).unwrap();
+    let edit = edit_account::renew_secret(&rec, "Lost", 30, &NO_POLICY, now, &mut rand_core::OsRng)
+        .unwrap();
     let progress = apply(&api, &edit.plan).await;
     // The page closes: the channel (memory only) is gone, the saved plan
     // reads back without it.
@@ -487,22 +498,30 @@ fn secret_lifetimes_and_names_are_checked() {
     let now = UnixTime(1_790_000_000);
     let rng = &mut rand_core::OsRng;
     assert_eq!(
-        edit_account::renew_secret(&rec, "  ", 30, None, now, rng).unwrap_err(),
+        edit_account::renew_secret(&rec, "  ", 30, &NO_POLICY, now, rng).unwrap_err(),
         EditError::SecretNameEmpty
     );
     assert!(matches!(
-        edit_account::renew_secret(&rec, "n", 0, None, now, rng),
+        edit_account::renew_secret(&rec, "n", 0, &NO_POLICY, now, rng),
         Err(EditError::Lifetime { .. })
     ));
     assert!(matches!(
-        edit_account::renew_secret(&rec, "n", 731, None, now, rng),
+        edit_account::renew_secret(&rec, "n", 731, &NO_POLICY, now, rng),
         Err(EditError::Lifetime { .. })
     ));
-    let limit = LifetimeLimit {
-        max_days: 90,
-        decided_by: "the tenant's default app management policy".into(),
-    };
-    let edit = edit_account::renew_secret(&rec, "n", 365, Some(&limit), now, rng).unwrap();
+    let capped = PolicyView::Read(Some((
+        Decider::TenantDefault,
+        Restrictions {
+            password_credentials: Some(vec![CredentialRestriction {
+                restriction_type: "passwordLifetime".into(),
+                state: Some("enabled".into()),
+                max_lifetime: Some("P90D".into()),
+                restrict_for_apps_created_after_date_time: None,
+            }]),
+            key_credentials: None,
+        },
+    )));
+    let edit = edit_account::renew_secret(&rec, "n", 365, &capped, now, rng).unwrap();
     assert_eq!(
         edit.change,
         EditChange::SecretCreated {
@@ -512,7 +531,7 @@ fn secret_lifetimes_and_names_are_checked() {
     assert_eq!(
         edit.notices,
         [
-            "The lifetime is 90 days, the longest the tenant's default app management policy allows (you asked for 365)."
+            "Shortened from 365 to 90 days: the tenant's default app management policy allows no more."
         ]
     );
 }
@@ -575,7 +594,8 @@ async fn renewing_the_certificate_keeps_the_old_one_until_confirmed() {
     let cert = certificate("Contoso Restore 2027", now);
     let new_thumb = cert.info().unwrap().sha1;
     let edit =
-        edit_account::renew_certificate(&rec, cert.der(), now, &mut rand_core::OsRng).unwrap();
+        edit_account::renew_certificate(&rec, cert.der(), &NO_POLICY, now, &mut rand_core::OsRng)
+            .unwrap();
     let progress = apply(&api, &edit.plan).await;
     let pending = edit_account::complete(
         &rec,
@@ -634,21 +654,20 @@ async fn a_deleted_application_is_recreated_with_new_ids_history_and_roles() {
     let api = env.api(&http, &sleeper, "admin").await;
     let now = env.now();
     let backup = profiles::by_id("azure-backup").unwrap();
-    let mut rec = record(&env, "missing-roles", "azure-backup");
-    rec.name = "Contoso Restore Again".into();
-    rec.app_id = "6c0a4a8e-1f53-4b0e-9d52-3a1e7f0b9c11".into();
+    // The demo's "Contoso Sync": deleted two days ago (in deletedItems).
+    let rec = record(&env, "deleted-application", "azure-backup");
     let old_app_id = rec.app_id.clone();
     let state = edit_account::read(&api, &rec, Some(&backup), now)
         .await
         .unwrap();
     assert_eq!(state.status, Status::ApplicationDeleted);
 
-    let cert = certificate("Contoso Restore Again", now);
+    let cert = certificate("Contoso Sync", now);
     let edit = edit_account::recreate(
         &rec,
         &backup,
         NewCredential::Certificate(cert.der().to_vec()),
-        None,
+        &NO_POLICY,
         now,
         &mut rand_core::OsRng,
     )
@@ -667,7 +686,7 @@ async fn a_deleted_application_is_recreated_with_new_ids_history_and_roles() {
     assert_eq!(new.history.len(), 1);
     assert_eq!(new.history[0].app_id, old_app_id);
     let st = env.state().await;
-    let apps = apps_named(&st, "Contoso Restore Again");
+    let apps = apps_named(&st, "Contoso Sync");
     assert_eq!(apps.len(), 1);
     assert_eq!(apps[0]["appId"], new.app_id);
     assert_eq!(new.application_object_id.as_deref(), apps[0]["id"].as_str());
@@ -701,7 +720,7 @@ async fn a_deleted_application_is_recreated_with_new_ids_history_and_roles() {
             name: "Archiver".into(),
             days: 365,
         },
-        None,
+        &NO_POLICY,
         now,
         &mut rand_core::OsRng,
     )
@@ -768,4 +787,57 @@ fn another_application_replaces_the_records_keeping_its_history() {
         edit_account::switch_application(&rec, &other, now),
         Err(EditError::OtherTenant { .. })
     ));
+}
+
+#[tokio::test]
+async fn a_policy_that_forbids_secrets_is_named_before_anything_is_sent() {
+    let env = Env::demo().await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let now = env.now();
+    let rec = record(&env, "secrets-forbidden", "azure-backup");
+    let state = edit_account::read(&api, &rec, None, now).await.unwrap();
+    assert_eq!(state.status, Status::ExpiresSoon { days: 20 });
+    env.clear_requests().await;
+    let refused =
+        edit_account::renew_secret(&rec, "n", 180, &state.policy, now, &mut rand_core::OsRng)
+            .unwrap_err();
+    assert!(matches!(refused, EditError::Policy(_)));
+    let said = refused.to_string();
+    assert!(said.contains("Contoso: certificates only"), "{said}");
+    assert!(said.contains("Use a certificate instead"), "{said}");
+    assert!(env.log().await.is_empty(), "nothing was sent");
+    // The same policy caps certificates at a year: a two-year one is refused.
+    let two_years = entra_wizard::core::certificate::self_signed(
+        key(),
+        &entra_wizard::core::certificate::CertificateRequest::new("Reports"),
+        [7; 10],
+        now,
+        now.plus_days(730),
+    )
+    .unwrap();
+    let refused = edit_account::renew_certificate(
+        &rec,
+        two_years.der(),
+        &state.policy,
+        now,
+        &mut rand_core::OsRng,
+    )
+    .unwrap_err();
+    assert!(
+        refused.to_string().contains("at most 365 days"),
+        "{refused}"
+    );
+    assert!(
+        edit_account::renew_certificate(
+            &rec,
+            certificate("Reports", now).der(),
+            &state.policy,
+            now,
+            &mut rand_core::OsRng
+        )
+        .is_ok()
+    );
+    env.stop().await;
 }

@@ -28,6 +28,7 @@ use crate::profiles::Profile;
 use super::connection::{AuthMethod, ConnectionRecord, PendingCredential, PreviousApplication};
 use super::existing_app::LocalCheck;
 use super::new_app::{self, NewApplication};
+use super::policy::{self, PolicyError, PolicyView};
 use super::roles::{self, RolesReport};
 use super::{InputError, register_certificate};
 
@@ -160,8 +161,7 @@ fn credential_name(auth: &AuthMethod) -> String {
 }
 
 /// The connection as Graph and ARM describe it now.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccountState {
     /// `None`: the application no longer exists.
     pub application_object_id: Option<String>,
@@ -173,6 +173,9 @@ pub struct AccountState {
     pub roles: Option<RolesReport>,
     /// A secret the record's pending renewal made, still registered.
     pub pending_registered: bool,
+    /// The app management policy that decides for the application (read
+    /// before anything is planned: a secret it forbids is named then).
+    pub policy: PolicyView,
     pub status: Status,
 }
 
@@ -225,6 +228,8 @@ pub async fn read<C: HttpClient, S: Sleeper>(
             service_principal_id: None,
             roles: None,
             pending_registered: false,
+            // A re-created application is new: the tenant's default decides.
+            policy: policy::read_for_application(api, None).await,
             status: Status::ApplicationDeleted,
         });
     };
@@ -286,6 +291,7 @@ pub async fn read<C: HttpClient, S: Sleeper>(
     };
     let pending_registered = credentials.iter().any(|c| c.pending);
     let status = status(&credentials, roles.as_ref());
+    let policy = policy::read_for_application(api, Some(&app.id)).await;
     Ok(AccountState {
         application_object_id: Some(app.id),
         display_name: app.display_name,
@@ -293,6 +299,7 @@ pub async fn read<C: HttpClient, S: Sleeper>(
         service_principal_id,
         roles,
         pending_registered,
+        policy,
         status,
     })
 }
@@ -351,42 +358,63 @@ pub enum EditError {
     Input(#[from] InputError),
     #[error("'{0}' is not a date: choose the secret's expiry date, or leave it empty.")]
     EndDate(String),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
     #[error(
         "The other application is in another tenant ({found}); this service account is in {expected}."
     )]
     OtherTenant { expected: String, found: String },
 }
 
-/// The tenant's cap on secret lifetimes, as its app management policy says
-/// (`flows::policy` reads it).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LifetimeLimit {
-    pub max_days: u32,
-    /// "the tenant's default app management policy", "policy 'Baseline'".
-    pub decided_by: String,
-}
-
-/// A renewal's secret lifetime: the admin's, within the page's maximum
-/// and the tenant's policy. The note says when the policy shortened it.
+/// A new secret's lifetime: the admin's, within the page's maximum and
+/// what the application's app management `policy` allows (`app_created`:
+/// `None` for an application the plan creates). The note says when the
+/// policy shortened it; a policy that forbids secrets is an error naming it.
 pub fn secret_lifetime(
     days: u32,
-    limit: Option<&LifetimeLimit>,
+    policy: &PolicyView,
+    app_created: Option<UnixTime>,
+    now: UnixTime,
 ) -> Result<(u32, Option<String>), EditError> {
     if days == 0 || days > MAX_SECRET_DAYS {
         return Err(EditError::Lifetime {
             max: MAX_SECRET_DAYS,
         });
     }
-    match limit {
-        Some(l) if days > l.max_days => Ok((
-            l.max_days,
-            Some(format!(
-                "The lifetime is {} days, the longest {} allows (you asked for {days}).",
-                l.max_days, l.decided_by
-            )),
-        )),
-        _ => Ok((days, None)),
-    }
+    let allowed = policy.evaluate(
+        policy::CredentialKind::Secret,
+        days as u64 * DAY,
+        app_created,
+        now,
+    )?;
+    Ok(((allowed.lifetime_secs / DAY) as u32, allowed.note()))
+}
+
+/// A certificate's lifetime checked against the application's policy (a
+/// certificate cannot be shortened: too long is an error naming the policy).
+fn certificate_allowed(
+    der: &[u8],
+    policy: &PolicyView,
+    app_created: Option<UnixTime>,
+    now: UnixTime,
+) -> Result<Option<String>, EditError> {
+    let cert = crate::core::certificate::Certificate::from_der(der)
+        .map_err(|e| InputError::Certificate(e.to_string()))?;
+    let info = cert
+        .info()
+        .map_err(|e| InputError::Certificate(e.to_string()))?;
+    let lifetime = info
+        .not_after
+        .0
+        .saturating_sub(info.not_before.0.max(now.0));
+    Ok(policy
+        .check_fixed(
+            policy::CredentialKind::Certificate,
+            lifetime,
+            app_created,
+            now,
+        )?
+        .note())
 }
 
 /// A plan and what it means for the record once applied.
@@ -429,13 +457,13 @@ fn plan_id(rng: &mut impl rand_core::RngCore) -> String {
 }
 
 /// Renew the secret: a new secret named `name`, valid `days` days (within
-/// the policy's `limit`), created on the existing application. The old one
+/// the application's `policy`), created on the existing application. The old one
 /// stays until [`confirm`].
 pub fn renew_secret(
     record: &ConnectionRecord,
     name: &str,
     days: u32,
-    limit: Option<&LifetimeLimit>,
+    policy: &PolicyView,
     now: UnixTime,
     rng: &mut impl rand_core::RngCore,
 ) -> Result<Edit, EditError> {
@@ -443,7 +471,9 @@ pub fn renew_secret(
     if name.is_empty() {
         return Err(EditError::SecretNameEmpty);
     }
-    let (days, note) = secret_lifetime(days, limit)?;
+    // The application's creation date is not read: a policy's "for apps
+    // created after" is taken to apply (the stricter reading).
+    let (days, note) = secret_lifetime(days, policy, None, now)?;
     let end = now.plus_days(days as u64);
     let step = AddPassword::new(name, end);
     let channel = step.channel.clone();
@@ -464,9 +494,11 @@ pub fn renew_secret(
 pub fn renew_certificate(
     record: &ConnectionRecord,
     der: &[u8],
+    policy: &PolicyView,
     now: UnixTime,
     rng: &mut impl rand_core::RngCore,
 ) -> Result<Edit, EditError> {
+    let note = certificate_allowed(der, policy, None, now)?;
     let cert = crate::core::certificate::Certificate::from_der(der)
         .map_err(|e| InputError::Certificate(e.to_string()))?;
     let (register, _) = register_certificate(&cert, now)?;
@@ -479,7 +511,7 @@ pub fn renew_certificate(
         ),
         change: EditChange::CertificateRegistered { auth },
         channel: None,
-        notices: Vec::new(),
+        notices: note.into_iter().collect(),
     })
 }
 
@@ -581,7 +613,7 @@ pub fn recreate(
     record: &ConnectionRecord,
     profile: &Profile,
     credential: NewCredential,
-    limit: Option<&LifetimeLimit>,
+    policy: &PolicyView,
     now: UnixTime,
     rng: &mut impl rand_core::RngCore,
 ) -> Result<Edit, EditError> {
@@ -600,6 +632,7 @@ pub fn recreate(
     )];
     let (plan, channel, auth) = match credential {
         NewCredential::Certificate(der) => {
+            notices.extend(certificate_allowed(&der, policy, None, now)?);
             let cert = crate::core::certificate::Certificate::from_der(&der)
                 .map_err(|e| InputError::Certificate(e.to_string()))?;
             let auth = AuthMethod::certificate(&cert)?;
@@ -611,7 +644,7 @@ pub fn recreate(
             if name.is_empty() {
                 return Err(EditError::SecretNameEmpty);
             }
-            let (days, note) = secret_lifetime(days, limit)?;
+            let (days, note) = secret_lifetime(days, policy, None, now)?;
             notices.extend(note);
             let step = AddPassword::new(name, now.plus_days(days as u64));
             let channel = step.channel.clone();

@@ -20,6 +20,7 @@ use crate::flows::edit_account::{
     self, AccountState, Action, Edit, EditChange, EditError, NewCredential,
 };
 use crate::flows::existing_app::{self, Credential, ExistingApplication};
+use crate::flows::policy::PolicyView;
 use crate::flows::route::{Prefill, Route, Wizard};
 use crate::plan::step::{NewSecret, SecretChannel};
 use crate::profiles::{self, Profile};
@@ -43,6 +44,16 @@ struct EditContext {
 }
 
 impl EditContext {
+    /// The application's app management policy, as the state read it.
+    fn policy(self) -> PolicyView {
+        match self.state.get_untracked() {
+            Some(Ok(s)) => s.policy,
+            _ => PolicyView::Unreadable {
+                why: "the application's current state has not been read".into(),
+            },
+        }
+    }
+
     /// Reads the account's state again (after an edit, or on request).
     fn refresh(self) {
         let session = use_session();
@@ -326,7 +337,7 @@ fn RenewSecretForm() -> impl IntoView {
             &r,
             &name.get_untracked(),
             days.get_untracked(),
-            None,
+            &ctx.policy(),
             clock::now(),
             &mut OsRng,
         )
@@ -413,10 +424,14 @@ fn RenewCertificateForm() -> impl IntoView {
         ev.prevent_default();
         let r = ctx.record.get_untracked();
         let source = choice.source(&r.name);
+        let policy = ctx.policy();
+        // What the plan's check says (a policy note), shown with the review.
+        let notes = RwSignal::new(Vec::new());
         submit(busy, error, async move {
             frame
                 .review_with_certificate(source, move |der, _auth, now| {
-                    let edit = edit_account::renew_certificate(&r, &der, now, &mut OsRng)?;
+                    let edit = edit_account::renew_certificate(&r, &der, &policy, now, &mut OsRng)?;
+                    notes.set(edit.notices);
                     Ok((
                         edit.plan,
                         Completion::Edit {
@@ -425,7 +440,9 @@ fn RenewCertificateForm() -> impl IntoView {
                         },
                     ))
                 })
-                .await
+                .await?;
+            frame.notices.set(notes.get_untracked());
+            Ok(())
         });
     };
     view! {
@@ -464,7 +481,7 @@ fn RecreateForm() -> impl IntoView {
                     name: name.get_untracked(),
                     days: days.get_untracked(),
                 },
-                None,
+                &ctx.policy(),
                 clock::now(),
                 &mut OsRng,
             )
@@ -475,6 +492,9 @@ fn RecreateForm() -> impl IntoView {
             return;
         }
         let source = choice.source(&r.name);
+        let policy = ctx.policy();
+        // What the plan's check says (a policy note), shown with the review.
+        let notes = RwSignal::new(Vec::new());
         submit(busy, error, async move {
             frame
                 .review_with_certificate(source, move |der, _auth, now| {
@@ -482,11 +502,11 @@ fn RecreateForm() -> impl IntoView {
                         &r,
                         &profile,
                         NewCredential::Certificate(der),
-                        None,
+                        &policy,
                         now,
                         &mut OsRng,
                     )?;
-                    frame.notices.set(edit.notices);
+                    notes.set(edit.notices);
                     Ok((
                         edit.plan,
                         Completion::Edit {
@@ -495,7 +515,9 @@ fn RecreateForm() -> impl IntoView {
                         },
                     ))
                 })
-                .await
+                .await?;
+            frame.notices.set(notes.get_untracked());
+            Ok(())
         });
     };
     view! {
