@@ -17,7 +17,12 @@
 //! is safe to repeat (GET, PUT, PATCH, DELETE). A POST is not: it may have
 //! been carried out, so its error goes back to the caller, and the plan
 //! executor re-runs the step, which looks up what it creates before
-//! creating it ([`ApiClient::take_unanswered_post`]).
+//! creating it ([`ApiClient::take_unanswered_post`]). A POST answered with a
+//! 5xx is treated the same way: the service may have carried it out before
+//! failing, so it is never sent again as is. The lookup may have to wait
+//! for Entra's replicas (a new object is found by a single read at once, by
+//! a list or `$filter` only later): [`ApiClient::look_up_while_replicating`]
+//! and [`ApiClient::sent_without_answer`].
 // https://learn.microsoft.com/en-us/graph/errors
 // https://learn.microsoft.com/en-us/azure/azure-resource-manager/troubleshooting/common-deployment-errors
 
@@ -177,6 +182,9 @@ pub struct ApiClient<'a, C: HttpClient, S: Sleeper> {
     /// Set when a POST to this API got no answer and was not sent again
     /// (see [`ApiClient::take_unanswered_post`]).
     unanswered_post: Cell<Option<Service>>,
+    /// URLs of POSTs that got no answer or a 5xx (they may have been
+    /// carried out), for this client's life.
+    uncertain_posts: RefCell<Vec<String>>,
     requests: Cell<u32>,
     changes: RefCell<Vec<RequestPreview>>,
 }
@@ -203,6 +211,7 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
             replicating: Cell::new(Replicating::default()),
             retries: RefCell::new(Vec::new()),
             unanswered_post: Cell::new(None),
+            uncertain_posts: RefCell::new(Vec::new()),
             requests: Cell::new(0),
             changes: RefCell::new(Vec::new()),
         }
@@ -289,6 +298,62 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
         self.unanswered_post.take()
     }
 
+    /// Whether `request` (a POST) was sent by this client and got no answer,
+    /// or a 5xx: it may have been carried out, and what it created may not
+    /// be in lists yet. A step then looks it up with
+    /// [`ApiClient::look_up_while_replicating`] before sending it again.
+    pub fn sent_without_answer(&self, request: &ApiRequest) -> bool {
+        let url = request.url(&self.endpoints);
+        request.method == Method::Post && self.uncertain_posts.borrow().contains(&url)
+    }
+
+    fn mark_uncertain(&self, service: Service, url: &str) {
+        self.unanswered_post.set(Some(service));
+        let mut uncertain = self.uncertain_posts.borrow_mut();
+        if !uncertain.iter().any(|u| u == url) {
+            uncertain.push(url.to_string());
+        }
+    }
+
+    /// Runs `find` (a lookup by the plan's marker, keyId, thumbprint or
+    /// name) up to `attempts` times while it finds nothing, waiting the
+    /// backoff between tries (reported as replication waits): a list or
+    /// `$filter` query shows a new object only once Entra's replicas have
+    /// it. `attempts` 1 is a single lookup.
+    // https://learn.microsoft.com/en-us/graph/api/application-post-applications
+    // ("it can take a few seconds before the new object appears in lists")
+    pub async fn look_up_while_replicating<T, F, Fut>(
+        &self,
+        service: Service,
+        attempts: u32,
+        mut find: F,
+    ) -> Result<Option<T>, ApiError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<Option<T>, ApiError>>,
+    {
+        let mut attempt = 1;
+        loop {
+            if let Some(found) = find().await? {
+                return Ok(Some(found));
+            }
+            if attempt >= attempts.max(1) {
+                return Ok(None);
+            }
+            let wait_ms = self.backoff.borrow_mut().delay_ms(attempt, None);
+            let notice = RetryNotice {
+                reason: crate::http::RetryReason::Replication,
+                status: 0,
+                attempt,
+                wait_ms,
+                service: None,
+                retry_after: false,
+            };
+            self.wait(service, notice).await;
+            attempt += 1;
+        }
+    }
+
     /// Waits the backoff before attempt `attempt + 1` of a step whose POST
     /// got no answer (reported like every retry, through
     /// [`ApiClient::take_retries`] as the wait starts); `false` when the
@@ -363,7 +428,7 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
                     };
                     let Some(notice) = notice else {
                         if authorized && request.method == Method::Post {
-                            self.unanswered_post.set(Some(service));
+                            self.mark_uncertain(service, &request.url);
                         }
                         return Err(e.into());
                     };
@@ -383,6 +448,14 @@ impl<'a, C: HttpClient, S: Sleeper> ApiClient<'a, C, S> {
                 renewed = true;
                 token = Some(self.token(service, Some(used)).await?);
                 continue;
+            }
+            // A POST answered with a 5xx may have been carried out before the
+            // service failed: it is not sent again as is (see the module doc).
+            if authorized && request.method == Method::Post && response.status >= 500 {
+                self.mark_uncertain(service, &request.url);
+                return Err(ApiError::Service(ServiceError::from_response(
+                    service, &response,
+                )));
             }
             // No borrow of the backoff lives across an await.
             let next = self.backoff.borrow_mut().next(

@@ -161,10 +161,10 @@ pub async fn apply<C: HttpClient, S: Sleeper>(
                 loop {
                     api.take_unanswered_post();
                     let result = each_step!(step, s => s.run(&mut run).await);
-                    // A POST got no answer and was not sent again (it may
-                    // have been carried out): the step runs again after the
+                    // A POST got no answer, or a 5xx, and was not sent again
+                    // (it may have been carried out): the step runs again after the
                     // backoff and looks up what it creates before creating it.
-                    if let Err(StepError::Api(ApiError::Transport(_))) = &result
+                    if let Err(StepError::Api(_)) = &result
                         && let Some(service) = api.take_unanswered_post()
                         && api.back_off_after_unanswered_post(service, attempt).await
                     {

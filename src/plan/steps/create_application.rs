@@ -1,10 +1,15 @@
 //! `POST /applications` (single tenant) with the permissions it will ask
 //! for and the plan's certificates; tagged with the plan's marker so that a
-//! create whose answer was lost is found again instead of repeated.
+//! create whose answer was lost (or answered with a 5xx) is found again
+//! instead of repeated. After such a create the lookup by marker is a
+//! `$filter` query, which shows a new application only once Entra's replicas
+//! have it: it is tried again for up to about half a minute
+//! ([`LOOKUPS_AFTER_LOST_ANSWER`]) before the application is created again.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::api_error::Service;
 use crate::client::ApiRequest;
 use crate::core::key_credential::KeyCredential;
 use crate::graph::{self, request};
@@ -15,6 +20,10 @@ use crate::profiles::ResourcePermissions;
 
 use super::add_required_permissions::{access_placeholders, resolve, resource_ids};
 use super::{Ctx, Run, StepKind, done};
+
+/// Lookups by marker after a create got no answer: the backoff between
+/// them (1, 2, 4, 8, 16 s, jittered) covers 15 to 30 s of replication.
+pub const LOOKUPS_AFTER_LOST_ANSWER: u32 = 6;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -106,11 +115,26 @@ impl StepKind for CreateApplication {
         }
         let marker = run.plan.marker();
         let keys = plan_keys(&run.plan.steps);
-        // An earlier attempt whose answer was lost: the plan's marker.
-        let earlier = graph::find_applications_by_name(run.api, &self.display_name)
-            .await?
-            .into_iter()
-            .find(|a| a.tags.contains(&marker));
+        // An earlier attempt whose answer was lost: the plan's marker. When
+        // this client sent the create without an answer, the list may not
+        // show it yet: look again for a while before creating.
+        let lookups = if run
+            .api
+            .sent_without_answer(&request::create_application(Value::Null))
+        {
+            LOOKUPS_AFTER_LOST_ANSWER
+        } else {
+            1
+        };
+        let api = run.api;
+        let earlier = api
+            .look_up_while_replicating(Service::Graph, lookups, || async {
+                Ok(graph::find_applications_by_name(api, &self.display_name)
+                    .await?
+                    .into_iter()
+                    .find(|a| a.tags.contains(&marker)))
+            })
+            .await?;
         if let Some(app) = earlier {
             // Its create carried the certificates; those it holds are done.
             let held = keys

@@ -1,0 +1,270 @@
+//! §4 — nothing twice, nothing lost: the emulator carries a change out and
+//! then loses its answer (`commitlost`) or answers a 5xx (`commit5xx`),
+//! while lists lag behind single reads (`listlag`). Every apply still ends
+//! with exactly one application, one service principal, one key and one
+//! assignment of each role.
+
+mod flows_support;
+
+use core::ops::ControlFlow;
+
+use entra_emulator::faults::FaultConfig;
+use entra_emulator::lock;
+use entra_wizard::client::ApiClient;
+use entra_wizard::core::pfx::{self, ExportMode};
+use entra_wizard::flows::existing_app::{self, Credential, ExistingApplication, Next};
+use entra_wizard::flows::new_app;
+use entra_wizard::http::{HttpClient, RetryNotice, RetryReason};
+use entra_wizard::plan::{Event, Finish, Plan};
+use entra_wizard::profiles;
+use flows_support::*;
+use zeroize::Zeroizing;
+
+/// The demo tenant's "Contoso Restore" (valid certificate, Contributor only).
+const CONTOSO_RESTORE: &str = "d8b0490d-823f-46df-8680-25017029384a";
+
+fn faults(spec: &str) -> FaultConfig {
+    FaultConfig::default().apply_spec(spec).unwrap()
+}
+
+fn f1(name: &str, env: &Env) -> Plan {
+    let input = new_app::NewApplication {
+        display_name: name.into(),
+        description: None,
+        profile: profiles::by_id("azure-backup").unwrap(),
+        certificate_der: certificate(name, env.now()).der().to_vec(),
+        redirect_uri: None,
+        subscription: Some(production()),
+    };
+    new_app::plan(&input, env.now(), &mut rand_core::OsRng).unwrap()
+}
+
+/// Applies `plan` to the end, returning the retry notices heard.
+async fn apply<C: HttpClient>(
+    api: &ApiClient<'_, C, ClockSleeper<'_>>,
+    plan: &Plan,
+) -> Vec<RetryNotice> {
+    let mut progress = plan.start();
+    let mut retries = Vec::new();
+    let finish = entra_wizard::plan::apply(api, plan, &mut progress, &mut |e, _| {
+        if let Event::Retrying { notice, .. } = e {
+            retries.push(notice.clone());
+        }
+        ControlFlow::Continue(())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(finish, Finish::Completed);
+    retries
+}
+
+/// One application `name`, one service principal, the three Azure roles once each.
+async fn assert_one_connection(env: &Env, name: &str) {
+    let state = env.state().await;
+    let apps = apps_named(&state, name);
+    assert_eq!(apps.len(), 1, "exactly one application '{name}'");
+    let app_id = apps[0]["appId"].as_str().unwrap();
+    let sps = sps_for(&state, app_id);
+    assert_eq!(sps.len(), 1, "exactly one service principal");
+    let mut roles = role_ids_of(&state, sps[0]["id"].as_str().unwrap());
+    let n = roles.len();
+    roles.dedup();
+    assert_eq!((n, roles.len()), (3, 3), "each Azure role once: {roles:?}");
+    assert_eq!(
+        apps[0]["keyCredentials"].as_array().unwrap().len(),
+        1,
+        "one key"
+    );
+}
+
+/// Whether the emulator's request log holds `method path` answered `status`.
+async fn logged(env: &Env, method: &str, path: &str, status: u64) -> usize {
+    env.log()
+        .await
+        .iter()
+        .filter(|e| e["method"] == method && e["path"] == path && e["status"] == status)
+        .count()
+}
+
+// The create is carried out, its answer lost, and the new application is
+// not in `$filter` results for 10 s: the step looks again until it is, and
+// does not create it twice.
+#[tokio::test]
+async fn a_lost_create_answer_while_lists_lag_makes_one_application() {
+    let env = Env::start(faults(
+        "commitlost=POST:/graph/v1.0/applications,listlag=10s",
+    ))
+    .await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let plan = f1("Lost while lagging", &env);
+    let retries = apply(&api, &plan).await;
+    assert_one_connection(&env, "Lost while lagging").await;
+    assert_eq!(
+        logged(&env, "POST", "/graph/v1.0/applications", 201).await,
+        1
+    );
+    assert!(
+        retries.iter().any(|n| n.reason == RetryReason::Replication),
+        "the lookup waited for the lists: {retries:?}"
+    );
+    env.stop().await;
+}
+
+// Carried out, then a 503 with Graph's envelope: the page does not send the
+// create again as is (it used to: 502/503/504 were retried blindly).
+#[tokio::test]
+async fn a_5xx_after_the_create_was_carried_out_makes_one_application() {
+    let env = Env::start(faults(
+        "commit5xx=POST:/graph/v1.0/applications,commitstatus=503,listlag=10s",
+    ))
+    .await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let plan = f1("Failed after commit", &env);
+    apply(&api, &plan).await;
+    assert_one_connection(&env, "Failed after commit").await;
+    // The one create Graph answered 503 — and no second create.
+    assert_eq!(
+        logged(&env, "POST", "/graph/v1.0/applications", 503).await,
+        1
+    );
+    assert_eq!(
+        logged(&env, "POST", "/graph/v1.0/applications", 201).await,
+        0
+    );
+    env.stop().await;
+}
+
+// A 5xx answered before the create was carried out (the service was
+// unavailable): after the lookups find nothing, the create is sent again,
+// once.
+#[tokio::test]
+async fn a_5xx_before_the_create_looks_up_then_creates_once() {
+    let env = Env::demo().await;
+    let native = Native::default();
+    // The first create is refused with 503 at the door (not carried out).
+    let http = RefuseFirstCreate {
+        inner: &native,
+        env: &env,
+        armed: std::sync::atomic::AtomicBool::new(true),
+    };
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let plan = f1("Unavailable first", &env);
+    apply(&api, &plan).await;
+    assert_one_connection(&env, "Unavailable first").await;
+    assert_eq!(
+        logged(&env, "POST", "/graph/v1.0/applications", 503).await,
+        1
+    );
+    assert_eq!(
+        logged(&env, "POST", "/graph/v1.0/applications", 201).await,
+        1
+    );
+    env.stop().await;
+}
+
+/// Arms the emulator's `random503` for the first `POST /applications` only.
+struct RefuseFirstCreate<'e> {
+    inner: &'e Native,
+    env: &'e Env,
+    armed: std::sync::atomic::AtomicBool,
+}
+
+impl HttpClient for RefuseFirstCreate<'_> {
+    async fn send(
+        &self,
+        request: entra_wizard::http::HttpRequest,
+    ) -> Result<entra_wizard::http::HttpResponse, entra_wizard::http::TransportError> {
+        let create = request.method == entra_wizard::http::Method::Post
+            && request.url.ends_with("/v1.0/applications");
+        let arm = create && self.armed.swap(false, std::sync::atomic::Ordering::SeqCst);
+        if arm {
+            lock(&self.env.emulator.emulator.faults).config.random503 = 1.0;
+        }
+        let answer = self.inner.send(request).await;
+        if arm {
+            lock(&self.env.emulator.emulator.faults).config.random503 = 0.0;
+        }
+        answer
+    }
+}
+
+// F2 on the demo's Contoso Restore: the certificate update (whole-collection
+// PATCH) and each role assignment (PUT by name) lose their answer once after
+// being carried out. Both are safe to repeat and are repeated: one new key,
+// each role once.
+#[tokio::test]
+async fn lost_answers_to_a_key_update_and_role_assignments_make_one_of_each() {
+    let env = Env::start(faults(
+        "commitlost=PATCH:/graph/v1.0/applications/*,commitlost=PUT:/arm/*/roleAssignments/*@2",
+    ))
+    .await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let cert = certificate("Restore renewed", env.now());
+    let pfx = pfx::export(
+        key(),
+        &cert,
+        &[],
+        Some("Restore renewed"),
+        "Pfx-Passw0rd",
+        ExportMode::Compatible,
+        &mut rand_core::OsRng,
+    )
+    .unwrap();
+    let input = ExistingApplication {
+        tenant: env.tenant_id(),
+        app_id: CONTOSO_RESTORE.into(),
+        credential: Credential::Pfx {
+            data: Zeroizing::new(pfx),
+            password: Some(Zeroizing::new("Pfx-Passw0rd".into())),
+        },
+        grant_and_register: true,
+        profile: profiles::by_id("azure-backup").unwrap(),
+        subscription: Some(production()),
+    };
+    let Next::Review { plan, .. } =
+        existing_app::run(&api, &input, env.now(), &mut rand_core::OsRng)
+            .await
+            .unwrap()
+    else {
+        panic!("expected a plan");
+    };
+    let keys_before = {
+        let dir = lock(&env.emulator.emulator.dir);
+        dir.app_by_app_id(CONTOSO_RESTORE).unwrap().body["keyCredentials"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let retries = apply(&api, &plan).await;
+    assert!(
+        retries.iter().any(|n| n.reason == RetryReason::Network),
+        "{retries:?}"
+    );
+    let state = env.state().await;
+    let app = apps_named(&state, "Contoso Restore")[0];
+    let keys = app["keyCredentials"].as_array().unwrap();
+    assert_eq!(keys.len(), keys_before + 1, "one new key");
+    let thumbprint = cert.sha1_hex();
+    assert_eq!(
+        keys.iter()
+            .filter(|k| k["customKeyIdentifier"] == thumbprint.as_str())
+            .count(),
+        1
+    );
+    let sp = sps_for(&state, CONTOSO_RESTORE)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut roles = role_ids_of(&state, &sp);
+    let n = roles.len();
+    roles.dedup();
+    assert_eq!((n, roles.len()), (3, 3), "each role once: {roles:?}");
+    env.stop().await;
+}
