@@ -7,8 +7,10 @@
 //! `addPassword` is not idempotent: if an earlier attempt's answer was lost
 //! (a network error, a reload during the POST), the secret exists and
 //! nobody has its value. The run looks for the plan's marker first, removes
-//! such a secret and creates one new one, so the plan ends with exactly one
-//! new secret whose value the page holds.
+//! such a secret and creates one new one; after the create it removes any
+//! other copy (a request the client resent after a 5xx whose change had
+//! been made), so the plan ends with exactly one new secret whose value the
+//! page holds.
 
 use std::sync::{Arc, Mutex};
 
@@ -152,6 +154,8 @@ impl StepKind for AddPassword {
                 &tagged_name(&self.display_name, &ctx.plan.marker()),
                 Some(self.end),
             ),
+            // Checks that no copy of it was left by a resent request.
+            request::get_password_credentials(&app),
         ]
     }
 
@@ -187,7 +191,19 @@ impl StepKind for AddPassword {
             hint: new.hint.clone(),
             end: new.end_date_time,
         });
-        let note = match lost.len() {
+        // A request resent by the client after a 5xx whose change had been
+        // made leaves an earlier copy: keep only the one whose value we hold.
+        let copies: Vec<String> = graph::get_password_credentials(run.api, &app.object_id)
+            .await?
+            .into_iter()
+            .filter(|p| made_by(p, &marker) && !p.key_id.eq_ignore_ascii_case(&key_id))
+            .map(|p| p.key_id)
+            .collect();
+        for copy in &copies {
+            graph::remove_password(run.api, &app.object_id, copy).await?;
+        }
+        let removed = lost.len() + copies.len();
+        let note = match removed {
             0 => format!("key ID {key_id}"),
             n => format!(
                 "key ID {key_id}; removed {n} secret{} an earlier attempt made whose value was lost",
