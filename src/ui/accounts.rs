@@ -94,6 +94,7 @@ pub fn ServiceAccountsPage() -> impl IntoView {
                 <input id="accounts-import" class="visually-hidden" type="file" accept=".json,application/json"
                     on:change=on_import />
             </div>
+            <super::demo_accounts::DemoAccounts records=records />
             <p class="status" role="status" aria-live="polite">{move || status.get()}</p>
             <p class="error" role="alert">{move || error.get().map(|e| e.to_string())}</p>
         </section>

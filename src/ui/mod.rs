@@ -3,6 +3,7 @@
 
 mod accounts;
 mod certificates;
+mod demo_accounts;
 mod error;
 mod fields;
 mod router;
