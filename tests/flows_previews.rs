@@ -198,7 +198,14 @@ async fn every_step_sends_what_its_preview_shows() {
         renew::Search::NotFound(n) => panic!("{n}"),
     };
     let renewed = certificate("Renewed", env.now());
-    let f6 = renew::renew_plan(&found, &renewed, env.now(), rng).unwrap();
+    let f6 = renew::renew_plan(
+        &found,
+        &renewed,
+        &renew::read_policy(&api, &found).await,
+        env.now(),
+        rng,
+    )
+    .unwrap();
     covered.extend(sent_is_previewed(&env, &http, &api, &f6).await);
     let removal = renew::removal_plan(&found, Some(&renewed.info().unwrap().sha1), rng).unwrap();
     covered.extend(sent_is_previewed(&env, &http, &api, &removal).await);

@@ -19,6 +19,7 @@ use entra_wizard::core::thumbprint;
 use entra_wizard::core::time::UnixTime;
 use entra_wizard::flows::certificate::{self, CertificateSource};
 use entra_wizard::flows::connection::{AuthMethod, ConnectionRecord, RecordDetails};
+use entra_wizard::flows::policy::PolicyView;
 use entra_wizard::flows::renew::{self, FoundKey, OwnerKind, Search, StartError, Target};
 use entra_wizard::http::HttpClient;
 use entra_wizard::plan::{self, Outcome, Plan, Progress, StepError};
@@ -346,7 +347,14 @@ async fn renew_keeps_the_other_keys_then_the_expired_one_is_removed_once() {
             .unwrap(),
     );
     assert_eq!(found.other_keys, 1);
-    let plan = renew::renew_plan(&found, &new_cert, env.now(), rng).unwrap();
+    // No app management policy restricts the demo tenant's certificates.
+    let policy = renew::read_policy(&api, &found).await;
+    assert_eq!(policy, PolicyView::Read(None));
+    assert_eq!(
+        renew::generated_validity(&policy, &found, env.now()).unwrap(),
+        (12, None)
+    );
+    let plan = renew::renew_plan(&found, &new_cert, &policy, env.now(), rng).unwrap();
     assert_eq!(
         plan.sentences()[1],
         format!(
@@ -364,7 +372,7 @@ async fn renew_keeps_the_other_keys_then_the_expired_one_is_removed_once() {
     // Applied again (a second click, another tab): nothing more.
     let again = apply(
         &api,
-        &renew::renew_plan(&found, &new_cert, env.now(), rng).unwrap(),
+        &renew::renew_plan(&found, &new_cert, &policy, env.now(), rng).unwrap(),
     )
     .await;
     assert_eq!(again.steps[1].outcome, Some(Outcome::AlreadyDone));
@@ -428,7 +436,7 @@ async fn renew_plan_for(
             .await
             .unwrap(),
     );
-    renew::renew_plan(&found, cert, env.now(), &mut OsRng).unwrap()
+    renew::renew_plan(&found, cert, &PolicyView::Read(None), env.now(), &mut OsRng).unwrap()
 }
 
 #[tokio::test]
@@ -504,7 +512,14 @@ async fn a_custom_pfx_without_a_password_renews_and_removal_waits_for_it() {
 
     apply(
         &api,
-        &renew::renew_plan(&found, &cert, env.now(), rng).unwrap(),
+        &renew::renew_plan(
+            &found,
+            &cert,
+            &renew::read_policy(&api, &found).await,
+            env.now(),
+            rng,
+        )
+        .unwrap(),
     )
     .await;
     assert_eq!(
@@ -524,5 +539,68 @@ async fn a_custom_pfx_without_a_password_renews_and_removal_waits_for_it() {
     let (key, cert) = open(&pfx, None);
     let (status, answer) = service_sign_in(&env, EXPIRED_APP, &key, cert.der()).await;
     assert_eq!(status, 200, "{answer}");
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn a_policy_capping_certificate_lifetimes_shortens_the_generated_one_and_refuses_a_longer_pfx()
+ {
+    let env = Env::demo().await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let rng = &mut OsRng;
+    let old = seed_app(&env, "expired-certificate")["thumbprint"]
+        .as_str()
+        .unwrap()
+        .to_uppercase();
+    // The tenant's default policy: certificates valid for 90 days at most.
+    entra_emulator::lock(&env.emulator.emulator.dir).default_app_management_policy =
+        Some(
+            serde_json::from_value(serde_json::json!({"isEnabled": true, "applicationRestrictions": {
+                "passwordCredentials": [],
+                "keyCredentials": [{"restrictionType": "asymmetricKeyLifetime", "maxLifetime": "P90D",
+                                    "restrictForAppsCreatedAfterDateTime": null}]}}))
+            .unwrap(),
+        );
+    let found = found_one(
+        renew::find(&api, &renew::read(&old).unwrap(), &env.tenant_id(), &[])
+            .await
+            .unwrap(),
+    );
+    assert!(
+        found.created.is_some(),
+        "the listing carries createdDateTime"
+    );
+    let policy = renew::read_policy(&api, &found).await;
+    let (months, note) = renew::generated_validity(&policy, &found, env.now()).unwrap();
+    assert_eq!(months, 2);
+    assert!(note.unwrap().contains("default app management policy"));
+
+    // A year-long PFX is refused before anything is sent, naming the policy.
+    let year = certificate("A year", env.now());
+    let refused = renew::renew_plan(&found, &year, &policy, env.now(), rng).unwrap_err();
+    assert!(matches!(refused, renew::RenewError::Policy(_)), "{refused}");
+    assert!(refused.to_string().contains("90 days"), "{refused}");
+
+    // The certificate generated for the months allowed is registered.
+    let mut source = CertificateSource::generate(
+        "Contoso Backup",
+        "Correct-Horse-42".into(),
+        "Correct-Horse-42".into(),
+    );
+    if let CertificateSource::Generate {
+        validity_months, ..
+    } = &mut source
+    {
+        *validity_months = months;
+    }
+    let chosen = certificate::decide(&source, &RsaKeyGenerator, env.now(), rng)
+        .await
+        .unwrap();
+    let cert = Certificate::from_der(&chosen.der).unwrap();
+    let plan = renew::renew_plan(&found, &cert, &policy, env.now(), rng).unwrap();
+    apply(&api, &plan).await;
+    assert_eq!(thumbs(&keys_in_state(&env).await).len(), 2);
     env.stop().await;
 }

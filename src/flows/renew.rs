@@ -32,7 +32,9 @@ use crate::plan::step::{FindApplication, RemoveKeyCredential};
 use crate::plan::{Plan, Step, new_guid};
 
 use super::InputError;
+use super::certificate::LIFETIME_MONTHS;
 use super::connection::{AuthMethod, ConnectionRecord};
+use super::policy::{self, CredentialKind, PolicyError, PolicyView};
 
 /// Graph's largest page for applications and service principals.
 pub const PAGE_SIZE: u32 = 999;
@@ -199,6 +201,9 @@ pub struct FoundKey {
     pub other_keys: usize,
     /// Saved service accounts that sign in with this key.
     pub records: Vec<ConnectionRecord>,
+    /// When the application was created (app management policies may
+    /// restrict only applications created after a date).
+    pub created: Option<UnixTime>,
 }
 
 impl FoundKey {
@@ -268,6 +273,8 @@ struct Listed {
     display_name: Option<String>,
     #[serde(default)]
     key_credentials: Vec<KeyCredential>,
+    #[serde(default)]
+    created_date_time: Option<UnixTime>,
 }
 
 /// Finds every application and service principal of the signed-in tenant
@@ -322,6 +329,7 @@ pub async fn find_paged<C: HttpClient, S: Sleeper>(
             .cloned()
             .collect();
         found.push(FoundKey {
+            created: listed.created_date_time,
             key: key.clone(),
             other_keys: listed.key_credentials.len() - 1,
             records: users,
@@ -368,20 +376,82 @@ pub enum RenewError {
     #[error("Graph listed this key without its key ID: search again.")]
     NoKeyId,
     #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error(transparent)]
     Input(#[from] InputError),
+}
+
+/// The tenant's app management policy that decides for the application
+/// holding the key, read before planning. Never fails: a policy the
+/// sign-in may not read is [`PolicyView::Unreadable`], and said so.
+pub async fn read_policy<C: HttpClient, S: Sleeper>(
+    api: &ApiClient<'_, C, S>,
+    found: &FoundKey,
+) -> PolicyView {
+    policy::read_for_application(api, Some(&found.owner.object_id)).await
+}
+
+/// At least how far before `now` a certificate generated here starts
+/// (`core::generate` allows a few minutes of clock skew).
+const START_MARGIN_SECS: u64 = 600;
+
+/// How long a certificate generated here from `now` lasts, in seconds, at
+/// most.
+fn generated_lifetime(months: u32, now: UnixTime) -> u64 {
+    now.plus_months(months).0 - now.0 + START_MARGIN_SECS
+}
+
+/// The months a certificate generated here may last under `policy`: the
+/// wizards' 12, or fewer when the policy's maximum lifetime is shorter,
+/// with the sentence that says which policy shortened it.
+pub fn generated_validity(
+    policy: &PolicyView,
+    found: &FoundKey,
+    now: UnixTime,
+) -> Result<(u32, Option<String>), PolicyError> {
+    let kind = CredentialKind::Certificate;
+    let full = generated_lifetime(LIFETIME_MONTHS, now);
+    let allowed = policy.evaluate(kind, full, found.created, now)?;
+    let Some(decider) = allowed.clamped_from.and(allowed.decided_by.clone()) else {
+        return Ok((LIFETIME_MONTHS, allowed.note()));
+    };
+    match (1..LIFETIME_MONTHS)
+        .rev()
+        .find(|m| generated_lifetime(*m, now) <= allowed.lifetime_secs)
+    {
+        Some(months) => Ok((
+            months,
+            Some(format!(
+                "The new certificate is made for {months} months instead of                  {LIFETIME_MONTHS}: {decider} allows certificates no longer."
+            )),
+        )),
+        // Not even a month: the policy's own refusal.
+        None => policy
+            .check_fixed(kind, generated_lifetime(1, now), found.created, now)
+            .map(|_| (1, None)),
+    }
 }
 
 /// The renewal: find the application (reading its keys with their bytes,
 /// which the update sends back) and register `certificate` keeping every
-/// other key. The expired key stays until [`removal_plan`].
+/// other key. The expired key stays until [`removal_plan`]. A certificate
+/// whose lifetime `policy` forbids is refused here, naming the policy,
+/// before Graph refuses it.
 pub fn renew_plan(
     found: &FoundKey,
     certificate: &Certificate,
+    policy: &PolicyView,
     now: UnixTime,
     rng: &mut impl rand_core::RngCore,
 ) -> Result<Plan, RenewError> {
     check_renewable(found)?;
-    let (register, _) = super::register_certificate(certificate, now)?;
+    let (register, info) = super::register_certificate(certificate, now)?;
+    policy.check_fixed(
+        CredentialKind::Certificate,
+        info.not_after.0.saturating_sub(info.not_before.0),
+        found.created,
+        now,
+    )?;
     Ok(Plan::new(
         new_guid(rng),
         format!("Renew the certificate of '{}'", found.owner.display_name),

@@ -125,15 +125,19 @@ pub mod request {
         )
     }
 
-    /// Every application with its certificates (no key bytes in a list),
-    /// `top` per page (Graph allows 1–999); follow `@odata.nextLink`.
+    /// Every application with its certificates (no key bytes in a list)
+    /// and creation date (app management policies may apply only to
+    /// applications created after a date), `top` per page (Graph allows
+    /// 1–999); follow `@odata.nextLink`.
     /// Graph cannot filter by a key's thumbprint, so a search reads them all.
     // https://learn.microsoft.com/en-us/graph/api/application-list ($select, $top, @odata.nextLink)
     // https://learn.microsoft.com/en-us/graph/paging
     pub fn list_applications_with_keys(top: u32) -> ApiRequest {
         ApiRequest::graph(
             Get,
-            format!("/applications?$select=id,appId,displayName,keyCredentials&$top={top}"),
+            format!(
+                "/applications?$select=id,appId,displayName,keyCredentials,createdDateTime&$top={top}"
+            ),
         )
     }
 

@@ -17,7 +17,9 @@ use super::resume::ResumePanel;
 use crate::core::certificate::Certificate;
 use crate::core::validate::is_guid;
 use crate::flows::InputError;
+use crate::flows::certificate::CertificateSource;
 use crate::flows::connection::{AuthMethod, ConnectionRecord};
+use crate::flows::policy::PolicyView;
 use crate::flows::renew::{self, FoundKey, OwnerKind, Search, Target};
 use crate::flows::route::Prefill;
 use crate::ui::error::UiError;
@@ -65,12 +67,17 @@ pub fn RenewPage(prefill: Prefill) -> impl IntoView {
     let target = RwSignal::new(None::<Target>);
     let search = RwSignal::new(None::<Search>);
     let chosen = RwSignal::new(None::<usize>);
+    // The app management policy of each key's application, read with it.
+    let policies = RwSignal::new(Vec::<Option<PolicyView>>::new());
     let finding = RwSignal::new(false);
     let find_error = RwSignal::new(None::<UiError>);
     let stage = RwSignal::new(Stage::Renew);
     let pending = StoredValue::new(None::<Renewal>);
     let renewed = RwSignal::new(None::<Renewal>);
     let updated = RwSignal::new(Vec::<String>::new());
+    // The removal's own: they outlive the result panel that starts it.
+    let removing = RwSignal::new(false);
+    let remove_error = RwSignal::new(None::<UiError>);
     let records: Vec<ConnectionRecord> = storage::records()
         .into_iter()
         .filter(|r| matches!(r.auth, AuthMethod::Certificate { .. }))
@@ -86,6 +93,7 @@ pub fn RenewPage(prefill: Prefill) -> impl IntoView {
         renewed.set(None);
         search.set(None);
         chosen.set(None);
+        policies.set(Vec::new());
         target.set(Some(t.clone()));
         submit(finding, find_error, async move {
             let account = session.account().ok_or(UiError::SignedOut)?;
@@ -93,6 +101,14 @@ pub fn RenewPage(prefill: Prefill) -> impl IntoView {
             let all = storage::records();
             let result = renew::find(&api, &t, &account.tenant_id, &all).await?;
             if let Search::Found(list) = &result {
+                let mut read = Vec::new();
+                for f in list {
+                    read.push(match f.renewable() {
+                        true => Some(renew::read_policy(&api, f).await),
+                        false => None,
+                    });
+                }
+                policies.set(read);
                 chosen.set(list.iter().position(FoundKey::renewable));
             }
             search.set(Some(result));
@@ -172,10 +188,12 @@ pub fn RenewPage(prefill: Prefill) -> impl IntoView {
 
     let selected = move || {
         let i = chosen.get()?;
-        search.with(|s| match s {
+        let found = search.with(|s| match s {
             Some(Search::Found(list)) => list.get(i).cloned(),
             _ => None,
-        })
+        })?;
+        let policy = policies.with(|p| p.get(i).cloned().flatten())?;
+        Some((found, policy))
     };
 
     let form = move || match stage.get() {
@@ -184,12 +202,15 @@ pub fn RenewPage(prefill: Prefill) -> impl IntoView {
                 on_find=Callback::new(on_find) on_record=Callback::new(on_record) />
             {move || target.get().map(|t| view! { <Decoded target=t /> })}
             {move || search.get().map(|s| view! { <Found search=s chosen=chosen frame=frame /> })}
-            {move || selected().filter(FoundKey::renewable).map(|found| view! {
-                <CertificateForm found=found frame=frame pending=pending />
+            {move || selected().filter(|(f, _)| f.renewable()).map(|(found, policy)| view! {
+                <CertificateForm found=found policy=policy frame=frame pending=pending />
             })}
         }
         .into_any(),
-        Stage::Remove => view! { <RemovalIntro renewed=renewed /> }.into_any(),
+        Stage::Remove => view! {
+            <RemovalIntro renewed=renewed busy=removing error=remove_error />
+        }
+        .into_any(),
     };
     view! {
         <p class="lead">
@@ -202,7 +223,7 @@ pub fn RenewPage(prefill: Prefill) -> impl IntoView {
         <ResumePanel frame=frame />
         <WizardFrame frame=frame>{form}</WizardFrame>
         {move || (stage.get() == Stage::Renew).then(|| renewed.get()).flatten().map(|r| view! {
-            <Renewed renewal=r updated=updated frame=frame stage=stage />
+            <Renewed renewal=r updated=updated frame=frame stage=stage busy=removing error=remove_error />
         })}
     }
 }
@@ -361,13 +382,23 @@ fn Found(search: Search, chosen: RwSignal<Option<usize>>, frame: Frame) -> impl 
 #[component]
 fn CertificateForm(
     found: FoundKey,
+    policy: PolicyView,
     frame: Frame,
     pending: StoredValue<Option<Renewal>>,
 ) -> impl IntoView {
     let cert = CertificateChoice::new();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<UiError>);
+    // What the policy allows a certificate made here: its months, or why
+    // none can be made.
+    let validity = renew::generated_validity(&policy, &found, clock::now());
+    let months = validity.as_ref().ok().map(|(m, _)| *m);
+    let policy_note = match &validity {
+        Ok((_, note)) => note.clone(),
+        Err(e) => Some(e.to_string()),
+    };
     let found = StoredValue::new(found);
+    let policy = StoredValue::new(policy);
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -375,13 +406,23 @@ fn CertificateForm(
         }
         frame.changed();
         let found = found.get_value();
-        let source = cert.source(&found.owner.display_name);
+        let policy = policy.get_value();
+        let mut source = cert.source(&found.owner.display_name);
+        if let (
+            CertificateSource::Generate {
+                validity_months, ..
+            },
+            Some(m),
+        ) = (&mut source, months)
+        {
+            *validity_months = m;
+        }
         submit(busy, error, async move {
             frame
                 .review_with_certificate(source, |der, auth, now| {
                     let c = Certificate::from_der(&der)
                         .map_err(|e| InputError::Certificate(e.to_string()))?;
-                    let plan = renew::renew_plan(&found, &c, now, &mut OsRng)?;
+                    let plan = renew::renew_plan(&found, &c, &policy, now, &mut OsRng)?;
                     let thumbprint = match &auth {
                         AuthMethod::Certificate { thumbprint, .. } => thumbprint.clone(),
                         AuthMethod::ClientSecret { .. } => String::new(),
@@ -413,6 +454,7 @@ fn CertificateForm(
         <FormPanel prefix="renew" title="The new certificate" on_submit=Callback::new(on_submit)
             label="Review" busy=busy working="Preparing the certificate and the plan…" error=error>
             <CertificateField choice=cert prefix="renew" error=error on_change=Callback::new(move |_| frame.changed()) />
+            {policy_note.map(|n| view! { <p class="warnings" id="renew-policy">{n}</p> })}
             <p class="hint">
                 "A PFX you have may have no password: leave the password empty and the page tries none and the \
                  empty one. The expired key stays registered until you remove it, after the service uses the new one."
@@ -429,10 +471,10 @@ fn Renewed(
     updated: RwSignal<Vec<String>>,
     frame: Frame,
     stage: RwSignal<Stage>,
+    busy: RwSignal<bool>,
+    error: RwSignal<Option<UiError>>,
 ) -> impl IntoView {
     let confirmed = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<UiError>);
     let mut facts = vec![(
         "Application",
         format!(
@@ -521,14 +563,18 @@ fn Renewed(
                 <button type="button" class="primary" prop:disabled=move || !confirmed.get() || busy.get()
                     on:click=remove>"Remove the expired key"</button>
             </div>
-            <p class="error" role="alert" id="renew-remove-error">{move || error.get().map(|e| e.to_string())}</p>
+            <p class="error" role="alert">{move || error.get().map(|e| e.to_string())}</p>
         </section>
     }
 }
 
 /// The second plan's heading, above its review.
 #[component]
-fn RemovalIntro(renewed: RwSignal<Option<Renewal>>) -> impl IntoView {
+fn RemovalIntro(
+    renewed: RwSignal<Option<Renewal>>,
+    busy: RwSignal<bool>,
+    error: RwSignal<Option<UiError>>,
+) -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="renew-remove-title">
             <h2 id="renew-remove-title">"Remove the expired key"</h2>
@@ -540,6 +586,8 @@ fn RemovalIntro(renewed: RwSignal<Option<Renewal>>) -> impl IntoView {
                 r.found.owner.display_name,
                 r.new_thumbprint().unwrap_or_default(),
             ))}</p>
+            <p class="status" role="status">{move || busy.get().then_some("Preparing the plan and checking your rights…")}</p>
+            <p class="error" role="alert" id="renew-remove-error">{move || error.get().map(|e| e.to_string())}</p>
         </section>
     }
 }
