@@ -479,6 +479,24 @@ async fn a_pasted_error_finds_its_credential_and_the_fix() {
     assert!(triage.rows.is_empty());
     assert_eq!(triage.fix.unwrap().label, "Register a new application");
 
+    // AADSTS7000222: eleven days later the archiver's only secret has ended;
+    // the service still sends it.
+    env.emulator.emulator.clock.advance(11 * 86_400);
+    let secret = seed_app(&env, "expiring-secret")["secretText"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let text = token_error(&env, SECRET_APP, &[("client_secret", &secret)]).await;
+    assert!(text.starts_with("AADSTS7000222"), "{text}");
+    let api = env.api(&http, &sleeper, "admin").await;
+    let (later, _) = read_all(&api, &env, &[], false).await;
+    let triage = later.triage(&text).unwrap();
+    assert_eq!(triage.rows.len(), 1);
+    let row = &later.rows[triage.rows[0] as usize];
+    assert_eq!((row.kind, later.band(row)), (Kind::Secret, Band::Expired));
+    assert_eq!(later.owner(row).app_id, SECRET_APP);
+    assert_eq!(triage.fix.unwrap().label, "Renew this secret");
+
     // Not an Entra error: said so, nothing lost.
     assert!(table.triage("the backup failed").is_err());
     env.stop().await;

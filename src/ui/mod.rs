@@ -3,6 +3,7 @@
 
 mod accounts;
 mod certificates;
+mod dashboard;
 mod demo_accounts;
 mod error;
 mod fields;

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use super::accounts::{AccountPage, ServiceAccountsPage};
 use super::certificates::CertificatesPage;
+use super::dashboard::DashboardPage;
 use super::router;
 use super::session::{AuthState, Session};
 use super::settings::SettingsPage;
@@ -112,18 +113,6 @@ fn NotFound(path: String) -> impl IntoView {
             <p>"The address may be mistyped, or it comes from another version of this page. Go to:"</p>
             {section_links()}
         </section>
-    }
-}
-
-#[component]
-fn DashboardPage() -> impl IntoView {
-    view! {
-        <p class="lead" id="dashboard-coming">
-            "Every application in the tenant with its secrets and certificates, sorted by expiry; \
-             paste an AADSTS error to find the key and the fix; renew many at once. This page is \
-             coming: until then, Service accounts lists what this browser set up."
-        </p>
-        <p><a href=Route::Accounts.format()>"Service accounts"</a></p>
     }
 }
 

@@ -55,7 +55,7 @@ test('an unknown address says so, with links; renew and dashboard say what they 
   assert.match(target, new RegExp(APP));
   assert.match(target, /4044D714386E1935B9B2B1D50FD5722114DCD999/);
   await page.getByRole('link', { name: 'Dashboard' }).click();
-  await page.locator('#dashboard-coming').waitFor();
+  await page.locator('#dashboard-signed-out').waitFor();
   await page.close();
 });
 
