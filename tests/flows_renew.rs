@@ -506,7 +506,7 @@ async fn a_custom_pfx_without_a_password_renews_and_removal_waits_for_it() {
     }
     assert_eq!(
         thumbs(&keys_in_state(&env).await),
-        [old.clone()],
+        std::slice::from_ref(&old),
         "nothing removed"
     );
 
