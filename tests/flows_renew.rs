@@ -604,3 +604,60 @@ async fn a_policy_capping_certificate_lifetimes_shortens_the_generated_one_and_r
     assert_eq!(thumbs(&keys_in_state(&env).await).len(), 2);
     env.stop().await;
 }
+
+#[tokio::test]
+async fn lost_answers_and_5xx_after_the_change_leave_one_new_key_and_the_expired_one_gone() {
+    // The registration's PATCH is carried out and its answer lost; the
+    // removal's PATCH is carried out and answered 503.
+    let faults = entra_emulator::faults::FaultConfig::default()
+        .apply_spec(
+            "commitlost=PATCH:/graph/v1.0/applications/*,\
+             commit5xx=PATCH:/graph/v1.0/applications/*,commitstatus=503",
+        )
+        .unwrap();
+    let env = Env::start(faults).await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let rng = &mut OsRng;
+    let old = seed_app(&env, "expired-certificate")["thumbprint"]
+        .as_str()
+        .unwrap()
+        .to_uppercase();
+    let found = found_one(
+        renew::find(&api, &renew::read(&old).unwrap(), &env.tenant_id(), &[])
+            .await
+            .unwrap(),
+    );
+    let policy = renew::read_policy(&api, &found).await;
+    let cert = certificate("Contoso Backup 2027", env.now());
+    let new = cert.info().unwrap().sha1;
+
+    apply(
+        &api,
+        &renew::renew_plan(&found, &cert, &policy, env.now(), rng).unwrap(),
+    )
+    .await;
+    let mut keys = thumbs(&keys_in_state(&env).await);
+    keys.sort();
+    let mut expected = vec![old.clone(), new.clone()];
+    expected.sort();
+    assert_eq!(
+        keys, expected,
+        "one new key, however often the PATCH was sent"
+    );
+
+    apply(&api, &renew::removal_plan(&found, Some(&new), rng).unwrap()).await;
+    assert_eq!(thumbs(&keys_in_state(&env).await), [new]);
+    let patches = env
+        .log()
+        .await
+        .iter()
+        .filter(|e| e["method"] == "PATCH")
+        .count();
+    assert!(
+        patches >= 3,
+        "each lost or refused PATCH was sent again: {patches}"
+    );
+    env.stop().await;
+}
