@@ -30,13 +30,14 @@ use crate::ui::fields::certificate::{CertificateChoice, CertificateField};
 use crate::ui::fields::file::{Picked, on_pick};
 use crate::ui::fields::form::{FormPanel, shown, submit};
 use crate::ui::fields::radio_pair;
-use crate::ui::session::use_session;
+use crate::ui::session::{Session, use_session};
 use crate::ui::storage;
 use crate::web::clock;
 
 /// What the page is doing with the account, shared with the result card.
 #[derive(Clone, Copy)]
 struct EditContext {
+    session: Session,
     record: RwSignal<ConnectionRecord>,
     state: RwSignal<Option<Result<AccountState, UiError>>>,
     reading: RwSignal<bool>,
@@ -56,7 +57,7 @@ impl EditContext {
 
     /// Reads the account's state again (after an edit, or on request).
     fn refresh(self) {
-        let session = use_session();
+        let session = self.session;
         if session.account().is_none() || self.reading.get_untracked() {
             return;
         }
@@ -119,6 +120,7 @@ pub fn EditAccount(record: RwSignal<ConnectionRecord>) -> impl IntoView {
     let session = use_session();
     let frame = Frame::new();
     let ctx = EditContext {
+        session,
         record,
         state: RwSignal::new(None),
         reading: RwSignal::new(false),
@@ -711,7 +713,7 @@ pub fn EditResult(
         secret.update_value(|s| *s = None);
         frame.reset();
         let r = after.clone();
-        let session = use_session();
+        let session = ctx.session;
         spawn_local(async move {
             let result = async {
                 let api = session.api().await?;
