@@ -173,6 +173,26 @@ async fn status_lines_name_what_is_wrong_and_what_fixes_it() {
     assert_eq!(state.status.actions(&restore.auth)[0], Action::AssignRoles);
     assert_eq!(state.roles.as_ref().unwrap().missing_roles().len(), 2);
 
+    // The same application for the restore-portal profile: Graph's
+    // delegated User.Read was never consented.
+    let mut portal = restore.clone();
+    portal.profile = "restore-portal".into();
+    portal.subscription = None;
+    let portal_profile = profiles::by_id("restore-portal").unwrap();
+    let state = edit_account::read(&api, &portal, Some(&portal_profile), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        state.status,
+        Status::PermissionsMissing {
+            missing: vec!["Microsoft Graph delegated permission User.Read".into()]
+        }
+    );
+    assert_eq!(
+        state.status.actions(&portal.auth)[0],
+        Action::GrantPermissions
+    );
+
     // A record whose secret is no longer registered.
     let mut gone = archiver.clone();
     gone.auth = AuthMethod::ClientSecret {
@@ -714,12 +734,15 @@ async fn a_deleted_application_is_recreated_with_new_ids_history_and_roles() {
 
     // A service account that signs in with a secret gets a new secret,
     // exactly one, whose value arrives once.
-    let mut secret_rec = record(&env, "expiring-secret", "azure-backup");
+    // (Here for the restore-portal profile: its grants come back too.)
+    let portal = profiles::by_id("restore-portal").unwrap();
+    let mut secret_rec = record(&env, "expiring-secret", "restore-portal");
     secret_rec.name = "Contoso Archiver Again".into();
     secret_rec.app_id = "7d1b5b9f-2a64-4c1f-8e63-4b2f8a1cad22".into();
+    secret_rec.subscription = None;
     let edit = edit_account::recreate(
         &secret_rec,
-        &backup,
+        &portal,
         NewCredential::Secret {
             name: "Archiver".into(),
             days: 365,
@@ -747,6 +770,14 @@ async fn a_deleted_application_is_recreated_with_new_ids_history_and_roles() {
     assert_eq!(list.len(), 1);
     assert_eq!(new.key_id.as_deref(), list[0]["keyId"].as_str());
     assert_eq!(new.history[0].app_id, secret_rec.app_id);
+    let state = edit_account::read(&api, &new, Some(&portal), now)
+        .await
+        .unwrap();
+    assert!(
+        matches!(state.status, Status::Healthy { .. }),
+        "{:?}",
+        state.status
+    );
     assert!(
         matches!(&new.auth, AuthMethod::ClientSecret { hint, .. } if hint == &secret.value[..3])
     );

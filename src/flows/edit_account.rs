@@ -65,12 +65,24 @@ pub enum CredentialKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Status {
-    Healthy { days: u64 },
-    ExpiresSoon { days: u64 },
-    Expired { days_ago: u64 },
+    Healthy {
+        days: u64,
+    },
+    ExpiresSoon {
+        days: u64,
+    },
+    Expired {
+        days_ago: u64,
+    },
     ApplicationDeleted,
     CredentialNotRegistered,
-    RolesMissing { missing: Vec<String> },
+    RolesMissing {
+        missing: Vec<String>,
+    },
+    /// API permissions of the profile not granted (app roles, admin consent).
+    PermissionsMissing {
+        missing: Vec<String>,
+    },
 }
 
 /// What fixes a status: the edit actions, in the order to offer them.
@@ -83,6 +95,7 @@ pub enum Action {
     Recreate,
     ProvideAnother,
     AssignRoles,
+    GrantPermissions,
 }
 
 impl Action {
@@ -94,6 +107,7 @@ impl Action {
             Action::Recreate => "Re-create the application",
             Action::ProvideAnother => "Use another application",
             Action::AssignRoles => "Assign the missing roles",
+            Action::GrantPermissions => "Grant the missing permissions",
         }
     }
 }
@@ -125,6 +139,10 @@ impl Status {
                 "Missing on the application: {}. Assign them.",
                 missing.join(", ")
             ),
+            Status::PermissionsMissing { missing } => format!(
+                "Not granted to the application: {}. Grant them.",
+                missing.join(", ")
+            ),
         }
     }
 
@@ -145,6 +163,11 @@ impl Status {
             Status::ApplicationDeleted => vec![Action::Recreate, Action::ProvideAnother],
             Status::RolesMissing { .. } => {
                 let mut v = vec![Action::AssignRoles];
+                v.extend(renew);
+                v
+            }
+            Status::PermissionsMissing { .. } => {
+                let mut v = vec![Action::GrantPermissions];
                 v.extend(renew);
                 v
             }
@@ -171,6 +194,9 @@ pub struct AccountState {
     /// The profile's Azure roles on the record's subscription, when it has
     /// any.
     pub roles: Option<RolesReport>,
+    /// The profile's API permissions not granted ("Microsoft Graph delegated
+    /// permission User.Read").
+    pub permissions_missing: Vec<String>,
     /// A secret the record's pending renewal made, still registered.
     pub pending_registered: bool,
     /// The app management policy that decides for the application (read
@@ -227,6 +253,7 @@ pub async fn read<C: HttpClient, S: Sleeper>(
             credentials: Vec::new(),
             service_principal_id: None,
             roles: None,
+            permissions_missing: Vec::new(),
             pending_registered: false,
             // A re-created application is new: the tenant's default decides.
             policy: policy::read_for_application(api, None).await,
@@ -289,8 +316,12 @@ pub async fn read<C: HttpClient, S: Sleeper>(
         }
         _ => None,
     };
+    let permissions_missing = match profile {
+        Some(p) => missing_permissions(api, service_principal_id.as_deref(), p).await?,
+        None => Vec::new(),
+    };
     let pending_registered = credentials.iter().any(|c| c.pending);
-    let status = status(&credentials, roles.as_ref());
+    let status = status(&credentials, roles.as_ref(), &permissions_missing);
     let policy = policy::read_for_application(api, Some(&app.id)).await;
     Ok(AccountState {
         application_object_id: Some(app.id),
@@ -298,6 +329,7 @@ pub async fn read<C: HttpClient, S: Sleeper>(
         credentials,
         service_principal_id,
         roles,
+        permissions_missing,
         pending_registered,
         policy,
         status,
@@ -306,7 +338,11 @@ pub async fn read<C: HttpClient, S: Sleeper>(
 
 /// The status line's decision, from what [`read`] found about an existing
 /// application: the record's credential first, then its roles.
-pub fn status(credentials: &[CredentialView], roles: Option<&RolesReport>) -> Status {
+pub fn status(
+    credentials: &[CredentialView],
+    roles: Option<&RolesReport>,
+    permissions_missing: &[String],
+) -> Status {
     let Some(used) = credentials.iter().find(|c| c.in_use) else {
         return Status::CredentialNotRegistered;
     };
@@ -326,11 +362,68 @@ pub fn status(credentials: &[CredentialView], roles: Option<&RolesReport>) -> St
                 .collect(),
         };
     }
+    if !permissions_missing.is_empty() {
+        return Status::PermissionsMissing {
+            missing: permissions_missing.to_vec(),
+        };
+    }
     let days = match used.expiry {
         Some(CredentialStatus::Valid { days }) => days,
         _ => 0,
     };
     Status::Healthy { days }
+}
+
+/// The profile's API permissions the application's service principal has
+/// not been granted: app roles (application permissions) and tenant-wide
+/// admin consent (delegated), per API.
+async fn missing_permissions<C: HttpClient, S: Sleeper>(
+    api: &ApiClient<'_, C, S>,
+    sp: Option<&str>,
+    profile: &Profile,
+) -> Result<Vec<String>, StepError> {
+    let mut missing = Vec::new();
+    let mut assignments = None;
+    for r in &profile.resources {
+        let resource = graph::find_service_principal(api, &r.resource_app_id).await?;
+        let (Some(sp), Some(resource)) = (sp, resource) else {
+            missing.extend(
+                r.application_permissions
+                    .iter()
+                    .map(|p| format!("{} application permission {p}", r.display_name)),
+            );
+            missing.extend(
+                r.delegated_permissions
+                    .iter()
+                    .map(|p| format!("{} delegated permission {p}", r.display_name)),
+            );
+            continue;
+        };
+        if !r.application_permissions.is_empty() {
+            if assignments.is_none() {
+                assignments = Some(graph::list_app_role_assignments(api, sp).await?);
+            }
+            let held = assignments.as_deref().unwrap_or_default();
+            for p in &r.application_permissions {
+                let granted = resource.app_role(p).is_some_and(|role| {
+                    held.iter()
+                        .any(|a| a.app_role_id == role.id && a.resource_id == resource.id)
+                });
+                if !granted {
+                    missing.push(format!("{} application permission {p}", r.display_name));
+                }
+            }
+        }
+        if !r.delegated_permissions.is_empty() {
+            let grants = graph::find_admin_grants(api, sp, &resource.id).await?;
+            for p in &r.delegated_permissions {
+                if !grants.iter().any(|g| g.scopes().contains(&p.as_str())) {
+                    missing.push(format!("{} delegated permission {p}", r.display_name));
+                }
+            }
+        }
+    }
+    Ok(missing)
 }
 
 fn role_name(r: &crate::plan::RoleRef) -> String {

@@ -211,9 +211,18 @@ pub fn EditAccount(record: RwSignal<ConnectionRecord>) -> impl IntoView {
                     })}
                     <div class="actions" id="account-actions">
                         {actions.into_iter().map(|a| {
-                            if a == Action::AssignRoles {
-                                let href = Route::Connect(Wizard::Roles, Prefill::app(r.app_id.clone())).format();
-                                view! { <a class="button" href=href>{a.label()}</a> }.into_any()
+                            // F4 and F2 (its grant box) already do these.
+                            let link = match a {
+                                Action::AssignRoles => Some(Route::Connect(Wizard::Roles, Prefill::app(r.app_id.clone()))),
+                                Action::GrantPermissions => Some(Route::Connect(Wizard::ExistingApp, Prefill {
+                                    app: Some(r.app_id.clone()),
+                                    tenant: Some(r.tenant_id.clone()),
+                                    thumbprint: None,
+                                })),
+                                _ => None,
+                            };
+                            if let Some(route) = link {
+                                view! { <a class="button" href=route.format()>{a.label()}</a> }.into_any()
                             } else {
                                 view! { <button type="button" on:click=move |_| choose(a)>{a.label()}</button> }.into_any()
                             }
@@ -235,7 +244,7 @@ pub fn EditAccount(record: RwSignal<ConnectionRecord>) -> impl IntoView {
             Action::RenewCertificate => view! { <RenewCertificateForm /> }.into_any(),
             Action::Recreate => view! { <RecreateForm /> }.into_any(),
             Action::ProvideAnother => view! { <AnotherApplicationForm /> }.into_any(),
-            Action::AssignRoles => ().into_any(),
+            Action::AssignRoles | Action::GrantPermissions => ().into_any(),
         })
     };
     view! {
