@@ -584,6 +584,7 @@ fn a_pasted_secret_updates_the_record_and_warns_about_an_id() {
         &rec,
         "Xy78Q~UpQGsvDxBcF8cHGBwsAtF-r0mXNik-Mbk7",
         Some(end),
+        None,
         now,
     )
     .unwrap();
@@ -596,13 +597,18 @@ fn a_pasted_secret_updates_the_record_and_warns_about_an_id() {
         }
     );
     assert!(!serde_json::to_string(&r).unwrap().contains("UpQGsv"));
-    let (_, warnings) =
-        edit_account::paste_secret(&rec, "0b7f2a1c-3d4e-4f5a-8b6c-7d8e9f0a1b2c", None, now)
-            .unwrap();
+    let (_, warnings) = edit_account::paste_secret(
+        &rec,
+        "0b7f2a1c-3d4e-4f5a-8b6c-7d8e9f0a1b2c",
+        None,
+        None,
+        now,
+    )
+    .unwrap();
     assert_eq!(warnings.len(), 1);
     assert!(warnings[0].contains("secret's ID"), "{warnings:?}");
     assert!(matches!(
-        edit_account::paste_secret(&rec, "  ", None, now),
+        edit_account::paste_secret(&rec, "  ", None, None, now),
         Err(EditError::Secret(_))
     ));
 }
@@ -911,5 +917,57 @@ async fn a_5xx_after_the_secret_was_made_still_ends_with_exactly_one() {
     let secret = edit.channel.unwrap().take().unwrap();
     assert_eq!(new[0]["keyId"], secret.key_id);
     assert_eq!(progress.steps[1].ids, std::slice::from_ref(&secret.key_id));
+    env.stop().await;
+}
+
+/// A secret made in the portal (here: straight through Graph) and pasted:
+/// the live state gives its keyId and end date.
+#[tokio::test]
+async fn a_pasted_secret_is_matched_with_the_registered_one() {
+    let env = Env::demo().await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let now = env.now();
+    let rec = record(&env, "expiring-secret", "azure-backup");
+    let object_id = rec.application_object_id.clone().unwrap();
+    let made = entra_wizard::graph::add_password(
+        &api,
+        &object_id,
+        "made in the portal",
+        Some(now.plus_days(200)),
+    )
+    .await
+    .unwrap();
+    let state = edit_account::read(&api, &rec, None, now).await.unwrap();
+    let (r, warnings) =
+        edit_account::paste_secret(&rec, &made.secret_text, None, Some(&state), now).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(r.key_id.as_deref(), Some(made.key_id.as_str()));
+    assert_eq!(
+        r.auth,
+        AuthMethod::ClientSecret {
+            hint: made.secret_text[..3].to_string(),
+            end: made.end_date_time,
+        }
+    );
+    let state = edit_account::read(&api, &r, None, now).await.unwrap();
+    assert_eq!(
+        state.in_use().unwrap().key_id.as_deref(),
+        Some(made.key_id.as_str())
+    );
+    assert_eq!(state.status, Status::Healthy { days: 200 });
+
+    // A value no secret of the application starts with is saved, with a warning.
+    let (_, warnings) = edit_account::paste_secret(
+        &rec,
+        "~~~8Q~UpQGsvDxBcF8cHGBwsAtF-r0mXNik-Mbk7",
+        None,
+        Some(&state),
+        now,
+    )
+    .unwrap();
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0].contains("starts with '~~~'"), "{warnings:?}");
     env.stop().await;
 }

@@ -856,24 +856,44 @@ pub fn complete(
 /// A secret made elsewhere (the portal's Certificates & secrets), entered
 /// by the admin: checked like F2's, and the record updated with its hint
 /// (the first three characters, as Entra shows them) and end date when
-/// known. Returns the warnings to show (a GUID is probably the secret's ID,
-/// not its value). The value itself is not kept.
+/// known — the admin's, or the registered secret's when `state` (the live
+/// read) has exactly one with that hint, whose keyId is then kept too.
+/// Returns the warnings to show (a GUID is probably the secret's ID, not its
+/// value; no registered secret starts that way). The value is not kept.
 pub fn paste_secret(
     record: &ConnectionRecord,
     secret: &str,
     end: Option<UnixTime>,
+    state: Option<&AccountState>,
     now: UnixTime,
 ) -> Result<(ConnectionRecord, Vec<String>), EditError> {
-    let warnings: Vec<String> = validate::client_secret(secret)?
+    let mut warnings: Vec<String> = validate::client_secret(secret)?
         .iter()
         .map(SecretWarning::to_string)
         .collect();
+    let hint: String = secret.trim().chars().take(3).collect();
     let mut r = record.clone();
-    r.auth = AuthMethod::ClientSecret {
-        hint: secret.trim().chars().take(3).collect(),
-        end,
-    };
     r.key_id = None;
+    let mut end = end;
+    if let Some(state) = state.filter(|s| s.application_object_id.is_some()) {
+        let same: Vec<&CredentialView> = state
+            .credentials
+            .iter()
+            .filter(|c| c.kind == CredentialKind::Secret && c.label == format!("{hint}…"))
+            .collect();
+        match same.as_slice() {
+            [] => warnings.push(format!(
+                "No client secret of this application starts with '{hint}' (Entra shows each                  secret's first three characters): check that it was made on application {}.",
+                record.app_id
+            )),
+            [one] => {
+                r.key_id = one.key_id.clone();
+                end = end.or(one.end);
+            }
+            _ => {}
+        }
+    }
+    r.auth = AuthMethod::ClientSecret { hint, end };
     r.pending = None;
     r.saved = now;
     Ok((r, warnings))

@@ -390,7 +390,9 @@ fn PasteSecretForm() -> impl IntoView {
         };
         let value = Zeroizing::new(secret.get_untracked());
         let outcome = parsed.and_then(|end| {
-            edit_account::paste_secret(&r, &value, end, clock::now()).map_err(UiError::from)
+            let state = ctx.state.get_untracked().and_then(Result::ok);
+            edit_account::paste_secret(&r, &value, end, state.as_ref(), clock::now())
+                .map_err(UiError::from)
         });
         if let Some((new, warnings)) = shown(error, outcome) {
             secret.update(|s| s.zeroize());
