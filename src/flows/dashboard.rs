@@ -828,6 +828,64 @@ mod tests {
         assert_eq!(ics_text("a,b;c\\d\ne"), "a\\,b\\;c\\\\d\\ne");
     }
 
+    fn listed(id: &str, app_id: &str, name: &str, secrets: &[(&str, &str, Option<u64>)]) -> Listed {
+        Listed {
+            id: id.into(),
+            app_id: app_id.into(),
+            display_name: Some(name.into()),
+            key_credentials: Vec::new(),
+            password_credentials: secrets
+                .iter()
+                .map(|(key_id, hint, end_days)| PasswordCredential {
+                    key_id: (*key_id).into(),
+                    display_name: None,
+                    hint: Some((*hint).into()),
+                    start_date_time: None,
+                    end_date_time: end_days.map(|d| NOW.plus_days(d)),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn pages_merge_sorted_and_no_end_date_comes_last() {
+        let mut t = Table::new("tenant", &[], NOW);
+        t.add(
+            OwnerKind::Application,
+            vec![listed(
+                "o1",
+                "a1",
+                "Zeta",
+                &[("k1", "abc", Some(40)), ("k2", "def", None)],
+            )],
+        );
+        t.add(
+            OwnerKind::Application,
+            vec![
+                listed("o2", "a2", "Alpha", &[("k3", "ghi", Some(5))]),
+                listed("o3", "a3", "Empty", &[]),
+            ],
+        );
+        let keys: Vec<&str> = t.rows.iter().map(|r| r.key_id.as_str()).collect();
+        assert_eq!(keys, ["k3", "k1", "k2"]);
+        assert_eq!((t.applications, t.pages, t.owners.len()), (3, 2, 2));
+        assert_eq!(t.counts(), [0, 1, 0, 1, 1]);
+        let found = t.view(&Filter {
+            text: "ZETA def".into(),
+            ..Filter::default()
+        });
+        assert_eq!(found, [2]);
+        // A secret with no saved account renews its application.
+        assert_eq!(
+            t.renew_route(&t.rows[0]),
+            Route::Renew(Prefill {
+                app: Some("a2".into()),
+                tenant: Some("tenant".into()),
+                thumbprint: None,
+            })
+        );
+    }
+
     #[test]
     fn csv_quotes_and_defuses_formulas() {
         let mut s = String::new();

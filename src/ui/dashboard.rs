@@ -74,13 +74,20 @@ pub fn DashboardPage() -> impl IntoView {
             }
         });
     };
-    // Read the tenant as soon as the admin is signed in.
-    Effect::new(move || {
-        if matches!(session.auth.get(), AuthState::SignedIn(_))
-            && table.with_untracked(Option::is_none)
-            && !loading.get_untracked()
-        {
-            load();
+    // Read the tenant as soon as the admin is signed in (again, after a
+    // sign-in to another tenant); forget it on sign-out.
+    Effect::new(move || match session.auth.get() {
+        AuthState::SignedIn(a) => {
+            if table.with_untracked(|t| t.as_ref().is_none_or(|t| t.tenant_id != a.tenant_id)) {
+                load();
+            }
+        }
+        _ => {
+            if table.with_untracked(Option::is_some) {
+                generation.set_value(generation.get_value() + 1);
+                table.set(None);
+                loading.set(false);
+            }
         }
     });
 
@@ -155,11 +162,14 @@ pub fn DashboardPage() -> impl IntoView {
             {move || triage.get().map(|t| match t {
                 Err(e) => view! { <p class="error" role="alert" id="triage-error">{e}</p> }.into_any(),
                 Ok(t) => {
-                    let found = match t.rows.len() {
+                    let mut found = match t.rows.len() {
                         0 => "No credential in the table matches it.".to_string(),
                         1 => "The matching credential is highlighted in the table.".to_string(),
                         n => format!("{n} matching credentials are highlighted in the table."),
                     };
+                    if loading.get_untracked() {
+                        found.push_str(" The table is still being read: find again once it is complete.");
+                    }
                     view! {
                         <div class="card" id="triage-result" role="status">
                             <p><strong>{format!("AADSTS{}: ", t.error.code)}</strong>{t.advice.summary}</p>

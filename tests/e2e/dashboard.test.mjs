@@ -102,6 +102,9 @@ after(async () => {
 test('the demo tenant by expiry, counts as in the emulator, a pasted AADSTS700027 finds the expired certificate', async () => {
   const { page, record } = await openPage(context, '/#/dashboard');
   await page.locator('#dashboard-signed-out').waitFor();
+  // The demo's service accounts, as "Load the demo tenant's service accounts" saves them.
+  const demoRecords = await (await fetch(`${EMULATOR_URL}/_emulator/demo/service-accounts`)).json();
+  await page.evaluate((json) => localStorage.setItem('entra-wizard.service-accounts', json), JSON.stringify(demoRecords));
   await signIn(page);
   const summary = await loaded(page);
   const expected = await expectedCounts();
@@ -119,6 +122,16 @@ test('the demo tenant by expiry, counts as in the emulator, a pasted AADSTS70002
   assert.match(await first.textContent(), /Contoso Backup/);
   assert.match(await first.textContent(), /Expired 30 days ago/);
   assert.equal(await rows.count(), Object.values(expected.counts).reduce((a, b) => a + b, 0));
+  // The saved service account that signs in with it.
+  assert.equal(await first.getByRole('cell').nth(6).textContent(), 'Contoso Backup');
+  // A secret a saved service account uses: its Renew opens that account's page.
+  const archiver = demoRecords.find((r) => r.auth.type === 'clientSecret' && r.name === 'Contoso Archiver');
+  await page.locator('#filter-text').fill('Contoso Archiver');
+  await page.locator('#filter-type').selectOption('secret');
+  assert.equal(await page.locator('#dashboard-shown').textContent(), '1 shown');
+  assert.equal(await rows.first().getByRole('cell').nth(6).textContent(), 'Contoso Archiver');
+  assert.equal(await rows.first().getByRole('link', { name: 'Renew' }).getAttribute('href'), `#/accounts/${archiver.appId}@${TENANT_ID}`);
+  await page.locator('#filter-clear').click();
 
   // The timeline's "expired" bar filters the table to the expired ones.
   await page.locator('#dashboard-timeline .bar.expired').click();
