@@ -16,6 +16,10 @@
 //!    to be registered.
 //! 5. Saved service accounts that used the old thumbprint take the new
 //!    certificate ([`renewed_records`]).
+// https://learn.microsoft.com/en-us/graph/api/application-addkey ("Applications that don't have
+// any existing valid certificates ... won't be able to use this service action. You can use the
+// Update application operation to perform an update instead.")
+// https://learn.microsoft.com/en-us/graph/api/application-update (keyCredentials)
 
 use serde::Deserialize;
 

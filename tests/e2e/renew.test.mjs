@@ -68,6 +68,19 @@ async function expiredAppKeys() {
   return app.keyCredentials;
 }
 
+test("F6: a service account's Renew link searches for its certificate once signed in", async () => {
+  const expired = seed.serviceApps.find((a) => a.scenario === 'expired-certificate');
+  const query = new URLSearchParams({ app: EXPIRED_APP, tenant: seed.tenant.id, thumbprint: expired.thumbprint });
+  const { page } = await openPage(context, `/#/renew?${query}`);
+  await signIn(page, 'admin');
+  await page.locator('#renew-found').waitFor({ timeout: 60_000 });
+  assert.equal(await page.locator('#renew-input').inputValue(), expired.thumbprint);
+  assert.match(await page.locator('#renew-found').textContent(), /Contoso Backup/);
+  // Nothing is changed by looking.
+  assert.equal((await expiredAppKeys()).length, 1);
+  await page.close();
+});
+
 test('F6: from the pasted AADSTS700027 text to a new certificate the service signs in with, the expired key removed', async () => {
   const expired = seed.serviceApps.find((a) => a.scenario === 'expired-certificate');
   const oldThumb = expired.thumbprint.toUpperCase();
