@@ -268,3 +268,25 @@ async fn lost_answers_to_a_key_update_and_role_assignments_make_one_of_each() {
     assert_eq!((n, roles.len()), (3, 3), "each role once: {roles:?}");
     env.stop().await;
 }
+
+// The service principal's create is carried out and its answer lost while
+// lists lag: sent again, Graph answers 409 (it exists), and the step looks
+// for it until the lists show it.
+#[tokio::test]
+async fn a_lost_service_principal_answer_while_lists_lag_finds_the_one_made() {
+    let env = Env::start(faults(
+        "commitlost=POST:/graph/v1.0/servicePrincipals,listlag=10s",
+    ))
+    .await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let plan = f1("Principal lost while lagging", &env);
+    apply(&api, &plan).await;
+    assert_one_connection(&env, "Principal lost while lagging").await;
+    assert_eq!(
+        logged(&env, "POST", "/graph/v1.0/servicePrincipals", 201).await,
+        1
+    );
+    env.stop().await;
+}

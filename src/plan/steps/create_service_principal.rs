@@ -2,6 +2,7 @@
 //! When the plan created the application, the create goes first (a
 //! duplicate answers 409, then it is looked up).
 
+use crate::api_error::Service;
 use crate::client::ApiRequest;
 use crate::graph::{self, request};
 use crate::http::{HttpClient, Sleeper};
@@ -48,13 +49,20 @@ impl StepKind for CreateServicePrincipal {
         }
         let (sp, outcome) = match graph::create_service_principal(run.api, &app.app_id).await {
             Ok(sp) => (sp, Outcome::Changed),
-            // It exists (made by an earlier attempt): find it.
-            Err(e) if e.status() == Some(409) => (
-                graph::find_service_principal(run.api, &app.app_id)
-                    .await?
-                    .ok_or(StepError::Api(e))?,
-                Outcome::AlreadyDone,
-            ),
+            // It exists (made by an earlier attempt whose answer was lost,
+            // moments ago): find it, waiting while lists lag behind.
+            Err(e) if e.status() == Some(409) => {
+                let api = run.api;
+                let app_id = &app.app_id;
+                let found = api
+                    .look_up_while_replicating(
+                        Service::Graph,
+                        super::create_application::LOOKUPS_AFTER_LOST_ANSWER,
+                        || graph::find_service_principal(api, app_id),
+                    )
+                    .await?;
+                (found.ok_or(StepError::Api(e))?, Outcome::AlreadyDone)
+            }
             Err(e) => return Err(e.into()),
         };
         run.progress.service_principal_id = Some(sp.id.clone());
