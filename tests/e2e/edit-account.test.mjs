@@ -150,3 +150,43 @@ test('F3: a deleted application is re-created with new IDs, its history kept and
   assert.deepEqual(now[0].history.map((h) => h.appId), [rec.appId]);
   await page.close();
 });
+
+test('F3: a new secret whose page was closed before confirming is offered for removal on the next visit', async () => {
+  const { page, rec } = await openAccount('Contoso Archiver');
+  const before = secretsOf(await state(), rec.appId);
+  await page.getByRole('button', { name: 'Renew the secret' }).click();
+  await page.getByRole('button', { name: 'Review', exact: true }).click();
+  await reviewAndApply(page);
+  await page.locator('#edit-new-secret-value').waitFor({ timeout: 120_000 });
+  const made = secretsOf(await state(), rec.appId).find((s) => s.keyId !== before[0].keyId);
+
+  // Closed without confirming: the value is gone, the record knows the keyId.
+  await page.reload();
+  await page.locator('#account-detail').waitFor();
+  await signIn(page, 'admin');
+  await page.locator('#account-pending').waitFor({ timeout: 60_000 });
+  assert.match(await page.locator('#account-pending-record').textContent(), new RegExp(made.keyId));
+  assert.equal(await page.locator('#edit-new-secret-value').count(), 0);
+  await page.locator('#account-remove-orphan').click();
+  await page.locator('#plan-steps li').first().waitFor({ timeout: 60_000 });
+  assert.match(await page.locator('#plan-steps').textContent(), /whose value nobody has/);
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.locator('#edit-result-title').filter({ hasText: 'Unused secret removed' }).waitFor({ timeout: 120_000 });
+  assert.deepEqual(secretsOf(await state(), rec.appId).map((s) => s.keyId), [before[0].keyId]);
+  await page.close();
+});
+
+test('F3: a policy that forbids secrets is named before anything is sent', async () => {
+  const { page, record, rec } = await openAccount('Contoso Reports');
+  // Changes only: reads and the sign-in's token requests do not count.
+  const changes = () => record.requests.filter((r) => r.method !== 'GET' && !r.url.includes('/oauth2/')).length;
+  const sentBefore = changes();
+  await page.getByRole('button', { name: 'Renew the secret' }).click();
+  await page.getByRole('button', { name: 'Review', exact: true }).click();
+  const refusal = page.locator('#f3-renew-error');
+  await refusal.filter({ hasText: 'Contoso: certificates only' }).waitFor({ timeout: 30_000 });
+  assert.match(await refusal.textContent(), /Use a certificate instead/);
+  assert.equal(changes(), sentBefore, 'nothing was sent');
+  assert.equal(secretsOf(await state(), rec.appId).length, 1);
+  await page.close();
+});
