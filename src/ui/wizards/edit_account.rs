@@ -763,6 +763,9 @@ pub fn EditResult(
                 </p>
             })}
             <div class="actions">
+                {move || frame.has_pfx.get().then(|| view! {
+                    <button type="button" on:click=move |_| frame.download_pfx()>"Download the PFX again"</button>
+                })}
                 {confirmable.then(|| view! {
                     <button type="button" class="primary" id="edit-confirm" on:click=confirm>
                         "The service uses the new one: remove the old one"
