@@ -9,18 +9,34 @@
 // Navigations are network-first, so an online load always gets the newest
 // page (its hashed files are then fetched and cached under new names);
 // offline, the cached page is served. Hashed files never change, so they are
-// served from the cache first. After a new page is seen, the files of the
-// old one are dropped.
+// served from the cache first; unhashed ones (boot.js, the crypto worker's
+// loader, script and wasm, which trunk names by their bin) are fetched
+// network-first and kept for offline use. After a new page is seen, the
+// files of the old one are dropped.
 
 const CACHE = 'entra-wizard-page';
 const PAGE = new URL('./', self.location).href;
+/** trunk's content-hashed names ("entra-wizard-0123456789abcdef_bg.wasm"). */
+const HASHED = /-[0-9a-f]{16}(_bg)?\.[a-z]+$/;
 
-/** Same-origin files a page's HTML refers to (href, src, data-js, data-wasm). */
-function assetsOf(html) {
+/**
+ * Same-origin files a page's HTML refers to (href, src, data-js, data-wasm,
+ * data-worker), and the files the crypto worker's loader imports.
+ */
+async function assetsOf(html) {
   const urls = new Set([PAGE, new URL('config.json', PAGE).href, new URL('boot.js', PAGE).href]);
-  for (const m of html.matchAll(/(?:href|src|data-js|data-wasm)="([^"]+)"/g)) {
+  for (const m of html.matchAll(/(?:href|src|data-js|data-wasm|data-worker)="([^"]+)"/g)) {
     const url = new URL(m[1], PAGE);
     if (url.origin === self.location.origin) urls.add(url.href);
+  }
+  const loader = html.match(/data-worker="([^"]+)"/);
+  if (loader) {
+    // importScripts("./crypto-worker.js");wasm_bindgen("./crypto-worker_bg.wasm");
+    const url = new URL(loader[1], PAGE);
+    const r = await fetch(url, { cache: 'no-cache' });
+    if (r.ok) {
+      for (const m of (await r.text()).matchAll(/"(\.\/[^"]+)"/g)) urls.add(new URL(m[1], url).href);
+    }
   }
   return [...urls];
 }
@@ -31,9 +47,10 @@ async function keep(html) {
   // Most loads bring the page already kept: then its files are too.
   const kept = await cache.match(PAGE);
   if (kept && (await kept.text()) === html) return;
-  const wanted = assetsOf(html);
+  const wanted = await assetsOf(html);
   const missing = await Promise.all(wanted.filter((u) => u !== PAGE).map(async (u) => {
-    if (await cache.match(u)) return false;
+    // A hashed file kept is the right one; an unhashed one may have changed.
+    if (HASHED.test(new URL(u).pathname) && await cache.match(u)) return false;
     const r = await fetch(u, { cache: 'no-cache' });
     if (r.ok) await cache.put(u, r);
     return !r.ok;
@@ -89,6 +106,24 @@ self.addEventListener('fetch', (event) => {
       if (r.ok) await (await caches.open(CACHE)).put(request, r.clone());
       return r;
     }).catch(async (e) => (await caches.match(request)) ?? Promise.reject(e)));
+    return;
+  }
+
+  if (!HASHED.test(url.pathname)) {
+    // Unhashed: fresh when online (and kept if it is one of the page's
+    // files), cached when not.
+    event.respondWith((async () => {
+      try {
+        const r = await fetch(request, { cache: 'no-cache' });
+        const cache = await caches.open(CACHE);
+        if (r.ok && await cache.match(request)) await cache.put(request, r.clone());
+        return r;
+      } catch (e) {
+        const cached = await caches.match(request);
+        if (cached) return cached;
+        throw e;
+      }
+    })());
     return;
   }
 

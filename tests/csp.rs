@@ -60,3 +60,25 @@ fn the_page_starts_from_an_external_script() {
     assert!(pattern.contains(r#"src=\"{base}boot.js\""#), "{pattern}");
     assert!(pattern.contains("></script>"), "nothing inline: {pattern}");
 }
+
+#[test]
+fn the_crypto_worker_is_allowed_and_kept_for_offline_use() {
+    use entra_wizard::core::tools::{WORKER_BIN, WORKER_LOADER};
+    // The page starts its crypto worker from its own origin.
+    assert!(content_security_policy(None).contains("worker-src 'self';"));
+    // trunk builds it as a worker with a loader of that name...
+    let link = INDEX
+        .lines()
+        .find(|l| l.contains(&format!(r#"data-bin="{WORKER_BIN}""#)))
+        .expect("index.html builds the crypto worker");
+    assert!(link.contains(r#"data-type="worker""#), "{link}");
+    assert!(link.contains("data-loader-shim"), "{link}");
+    assert_eq!(WORKER_LOADER, format!("{WORKER_BIN}_loader.js"));
+    // ...which the page's script tag names, for sw.js to keep.
+    let trunk = include_str!("../Trunk.toml");
+    assert!(
+        trunk.contains(&format!(r#"data-worker=\"{{base}}{WORKER_LOADER}\""#)),
+        "Trunk.toml's pattern_script names the worker's loader"
+    );
+    assert!(include_str!("../public/sw.js").contains("data-worker"));
+}

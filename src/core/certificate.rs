@@ -28,7 +28,7 @@ impl core::fmt::Debug for Certificate {
 }
 
 /// What kind of public key a certificate (or a PFX private key) holds.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum KeyKind {
     Rsa {
@@ -78,7 +78,7 @@ pub struct CertificateInfo {
     pub self_signed: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, serde::Deserialize)]
 pub enum CertificateError {
     #[error(
         "This is a PEM private key, not a certificate. Choose the certificate file (.cer/.crt/.pem), or a PFX (.pfx/.p12) that holds both."

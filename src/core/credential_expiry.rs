@@ -11,7 +11,7 @@ use crate::core::time::{DAY, UnixTime};
 pub const EXPIRES_SOON_DAYS: u64 = 30;
 
 /// Where a credential stands relative to its end date.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum CredentialStatus {
     /// Past its end date; `days_ago` whole days ago (0: within the last day).

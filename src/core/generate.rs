@@ -42,7 +42,7 @@ impl Default for GenerateRequest {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum GenerateError {
     #[error("Enter a common name (CN) for the certificate, for example the service's name.")]
     MissingCommonName,

@@ -2,8 +2,12 @@
 //! or a public certificate — trying no password and the empty one before
 //! asking for one, the way Windows and OpenSSL users expect.
 
+use serde::{Deserialize, Serialize};
+
 use crate::core::certificate::{self, Certificate, CertificateError};
-use crate::core::pfx::{self, Imported, IterationBudget, PfxError};
+use crate::core::pfx::{
+    self, DerivedKeys, Imported, IterationBudget, MAX_ITERATIONS, Pbkdf2Job, PfxError,
+};
 
 /// What a file turned out to hold.
 pub enum Opened {
@@ -16,7 +20,7 @@ pub enum Opened {
     Certificates(Vec<Certificate>),
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum OpenError {
     #[error("This file is protected by a password: enter it to open the file.")]
     NeedsPassword,
@@ -83,6 +87,148 @@ pub fn open_pfx(
         match pfx::import_with_budget(data, attempt, &mut budget) {
             Ok(imported) => return Ok((imported, attempt.map(str::to_string))),
             Err(PfxError::WrongPassword) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(OpenError::NeedsPassword)
+}
+
+/// Derives PBKDF2 keys ahead of a PFX's decryption: the browser's
+/// WebCrypto (native, asynchronous, several at once, on threads of its
+/// own) in the page's worker.
+#[allow(async_fn_in_trait)] // implementations need not be Send (WebCrypto is not)
+pub trait Pbkdf2Deriver {
+    /// Derivations under way.
+    type Started;
+    /// Starts deriving each job's key from `password` (UTF-8), and returns
+    /// once they run elsewhere: this thread is free meanwhile (to check
+    /// the MAC).
+    async fn start(&self, password: &[u8], jobs: &[Pbkdf2Job]) -> Self::Started;
+    /// The keys, once derived; a job it could not do is left out, and is
+    /// then derived in Rust.
+    async fn finish(&self, started: Self::Started) -> DerivedKeys;
+}
+
+/// Which password an attempt tries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Attempt {
+    NoPassword,
+    EmptyPassword,
+    Typed,
+}
+
+/// How far opening a file has got: what the page shows meanwhile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Stage {
+    /// Checking a password against the file's integrity MAC.
+    Checking(Attempt),
+    /// Deriving the keys of the encrypted bags from the password.
+    Deriving { keys: usize, iterations: u64 },
+    /// Decrypting and reading the bags.
+    Reading,
+}
+
+impl core::fmt::Display for Stage {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Stage::Checking(Attempt::NoPassword) => {
+                f.write_str("Trying the file without a password…")
+            }
+            Stage::Checking(Attempt::EmptyPassword) => f.write_str("Trying the empty password…"),
+            Stage::Checking(Attempt::Typed) => f.write_str("Checking the password…"),
+            Stage::Deriving { keys, iterations } => write!(
+                f,
+                "Deriving {keys} key{} from the password ({} iterations)…",
+                if *keys == 1 { "" } else { "s" },
+                thousands(*iterations)
+            ),
+            Stage::Reading => f.write_str("Decrypting the key and certificates…"),
+        }
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// [`open`], with the keys of PBES2 bags derived by `deriver`, and each
+/// stage reported to `progress`. `file_name` `None`: a PFX is expected
+/// whatever the file is called. A typed password is most likely right: its
+/// derivations start before the MAC is checked, and run while it is. The
+/// automatic attempts (no password, the empty one) check the MAC first, so
+/// that a wrong one costs no derivation.
+pub async fn open_with<D: Pbkdf2Deriver>(
+    data: &[u8],
+    file_name: Option<&str>,
+    password: Option<&str>,
+    deriver: &D,
+    progress: &mut impl FnMut(Stage),
+) -> Result<Opened, OpenError> {
+    if data.iter().all(u8::is_ascii_whitespace) {
+        return Err(OpenError::Empty);
+    }
+    if file_name.is_some_and(is_certificate_name) {
+        return open_certificates(data);
+    }
+    let mut budget = IterationBudget::new();
+    let attempts = match password {
+        Some(p) => vec![(Some(p), Attempt::Typed)],
+        None => vec![
+            (None, Attempt::NoPassword),
+            (Some(""), Attempt::EmptyPassword),
+        ],
+    };
+    for (attempt, which) in attempts {
+        progress(Stage::Checking(which));
+        let mut opening = pfx::decode(data, attempt)?;
+        let jobs = opening.pbkdf2_jobs();
+        let iterations: u64 = jobs.iter().map(|j| u64::from(j.iterations)).sum();
+        // Only what the file's budget allows anyway: the budget check while
+        // reading refuses the rest, as without a deriver.
+        let affordable = !jobs.is_empty()
+            && jobs
+                .iter()
+                .all(|j| u64::from(j.iterations) <= MAX_ITERATIONS)
+            && opening.mac_iterations().saturating_add(iterations) <= budget.remaining();
+        let mut started = None;
+        if affordable && which == Attempt::Typed {
+            started = Some(deriver.start(opening.pbkdf2_password(), &jobs).await);
+        }
+        match opening.verify_mac(&mut budget) {
+            Ok(()) => {}
+            Err(PfxError::WrongPassword) if password.is_none() => continue,
+            Err(e) => return Err(e.into()),
+        }
+        if affordable && started.is_none() {
+            started = Some(deriver.start(opening.pbkdf2_password(), &jobs).await);
+        }
+        let derived = match started {
+            Some(started) => {
+                progress(Stage::Deriving {
+                    keys: jobs.len(),
+                    iterations,
+                });
+                deriver.finish(started).await
+            }
+            None => DerivedKeys::new(),
+        };
+        progress(Stage::Reading);
+        match opening.import(&mut budget, &derived) {
+            Ok(imported) => {
+                return Ok(Opened::Pfx {
+                    imported: Box::new(imported),
+                    password: attempt.map(str::to_string),
+                });
+            }
+            Err(PfxError::WrongPassword) if password.is_none() => continue,
             Err(e) => return Err(e.into()),
         }
     }
@@ -179,5 +325,138 @@ mod tests {
             open(b"  \n", "blank.pfx", None).err().unwrap().kind(),
             "empty"
         );
+    }
+
+    /// Derives with the pbkdf2 crate (as WebCrypto would), counting calls;
+    /// `spoil` derives wrong keys instead, to show that they are used.
+    struct Deriver {
+        calls: core::cell::RefCell<Vec<usize>>,
+        spoil: bool,
+    }
+
+    impl Pbkdf2Deriver for Deriver {
+        type Started = DerivedKeys;
+
+        async fn start(&self, password: &[u8], jobs: &[Pbkdf2Job]) -> DerivedKeys {
+            use crate::core::pfx::Prf;
+            self.calls.borrow_mut().push(jobs.len());
+            let mut out = DerivedKeys::new();
+            for job in jobs {
+                let mut key = zeroize::Zeroizing::new(vec![0u8; job.key_len]);
+                if !self.spoil {
+                    let (salt, n) = (&job.salt[..], job.iterations);
+                    match job.prf {
+                        Prf::Sha1 => pbkdf2::pbkdf2_hmac::<sha1::Sha1>(password, salt, n, &mut key),
+                        Prf::Sha256 => {
+                            pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, n, &mut key)
+                        }
+                        Prf::Sha384 => {
+                            pbkdf2::pbkdf2_hmac::<sha2::Sha384>(password, salt, n, &mut key)
+                        }
+                        Prf::Sha512 => {
+                            pbkdf2::pbkdf2_hmac::<sha2::Sha512>(password, salt, n, &mut key)
+                        }
+                    }
+                }
+                out.insert(job.clone(), key);
+            }
+            out
+        }
+
+        async fn finish(&self, started: DerivedKeys) -> DerivedKeys {
+            started
+        }
+    }
+
+    fn ready<F: core::future::Future>(fut: F) -> F::Output {
+        let mut fut = core::pin::pin!(fut);
+        let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+        match fut.as_mut().poll(&mut cx) {
+            core::task::Poll::Ready(v) => v,
+            core::task::Poll::Pending => panic!("ready at once"),
+        }
+    }
+
+    #[test]
+    fn keys_derived_ahead_open_a_modern_pfx_and_a_wrong_password_derives_nothing() {
+        let key = RsaKeyGenerator.generate_blocking(KeySize::Rsa2048).unwrap();
+        let now = UnixTime(1_800_000_000);
+        let cert = self_signed(
+            &key,
+            &CertificateRequest::new("ahead"),
+            [7; 10],
+            now,
+            now.plus_days(30),
+        )
+        .unwrap();
+        let pfx = pfx::export(
+            &key,
+            &cert,
+            &[],
+            None,
+            "Right-1",
+            ExportMode::Modern,
+            &mut OsRng,
+        )
+        .unwrap();
+        let deriver = Deriver {
+            calls: Default::default(),
+            spoil: false,
+        };
+        let mut stages = Vec::new();
+        // No password and the empty one fail at the MAC: no derivation.
+        let none = ready(open_with(&pfx, Some("m.pfx"), None, &deriver, &mut |s| {
+            stages.push(s)
+        }));
+        assert!(matches!(none, Err(OpenError::NeedsPassword)));
+        assert!(deriver.calls.borrow().is_empty());
+        assert_eq!(
+            stages,
+            [
+                Stage::Checking(Attempt::NoPassword),
+                Stage::Checking(Attempt::EmptyPassword)
+            ]
+        );
+
+        stages.clear();
+        let opened = ready(open_with(&pfx, None, Some("Right-1"), &deriver, &mut |s| {
+            stages.push(s)
+        }))
+        .unwrap();
+        // The key bag's and the certificates' PBKDF2, derived at once.
+        assert_eq!(*deriver.calls.borrow(), [2]);
+        let iterations = 2 * u64::from(pfx::MODERN_ITERATIONS);
+        assert_eq!(
+            stages,
+            [
+                Stage::Checking(Attempt::Typed),
+                Stage::Deriving {
+                    keys: 2,
+                    iterations
+                },
+                Stage::Reading
+            ]
+        );
+        match opened {
+            Opened::Pfx { imported, .. } => assert_eq!(imported.leaf, Some(cert)),
+            Opened::Certificates(_) => panic!("a PFX opened as certificates"),
+        }
+
+        // Wrong keys are used, not silently re-derived: after a verified
+        // MAC the file is reported damaged.
+        let spoiled = Deriver {
+            calls: Default::default(),
+            spoil: true,
+        };
+        let e = ready(open_with(
+            &pfx,
+            None,
+            Some("Right-1"),
+            &spoiled,
+            &mut |_| {},
+        ))
+        .err()
+        .unwrap();
+        assert_eq!(e.kind(), "corrupt");
     }
 }

@@ -26,7 +26,7 @@ impl KeySize {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum KeygenError {
     #[error("The key could not be generated: {0}")]
     Failed(String),

@@ -14,4 +14,5 @@ pub mod password;
 pub mod pfx;
 pub mod thumbprint;
 pub mod time;
+pub mod tools;
 pub mod validate;

@@ -20,7 +20,7 @@ impl Strength {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, serde::Deserialize)]
 pub enum PasswordError {
     #[error("Enter a password: the PFX holds the private key and must be protected.")]
     Empty,

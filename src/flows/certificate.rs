@@ -1,6 +1,8 @@
-//! The certificate a wizard registers: generated in the page (its key from a
-//! [`KeyGenerator`] — WebCrypto in the browser, `rsa` natively — and its
-//! password-protected PFX kept for the admin to download), or the leaf of a
+//! The certificate a wizard registers: generated in the page (key,
+//! certificate and password-protected PFX made by [`CertificateTools`] — the
+//! page's crypto worker with WebCrypto's key in the browser, any
+//! [`KeyGenerator`](crate::core::keygen::KeyGenerator) in-process natively —
+//! and the PFX kept for the admin to download), or the leaf of a
 //! PFX/P12 the admin already has, checked the way Entra will use it (it
 //! opens, holds its private key, RSA, the key matches the certificate, not
 //! expired). The wizards (F1, F2, F5) and the coming renewal share this.
@@ -8,12 +10,13 @@
 use rand_core::CryptoRngCore;
 use zeroize::Zeroizing;
 
-use crate::core::certificate::CertificateRequest;
+use crate::core::certificate::{Certificate, CertificateRequest};
 use crate::core::generate::{DEFAULT_MONTHS, GenerateError, GenerateRequest, file_stem};
-use crate::core::inspect::{self, OpenError, Opened};
-use crate::core::keygen::{KeyGenerator, KeySize, KeygenError};
+use crate::core::inspect::OpenError;
+use crate::core::keygen::{KeySize, KeygenError};
 use crate::core::pfx::{ExportMode, PfxError};
 use crate::core::time::UnixTime;
+use crate::core::tools::{CertificateTools, ToolError};
 use crate::plan::{Plan, Progress, Step};
 
 use super::InputError;
@@ -113,12 +116,31 @@ pub enum CertificateError {
     Input(#[from] InputError),
     #[error("The plan's certificate is already registered: there is no certificate to replace.")]
     NothingToReplace,
+    /// The page's crypto worker could not run, or the admin stopped it.
+    #[error(transparent)]
+    Tools(ToolError),
 }
 
-/// Makes or opens the certificate `source` describes, at `now`.
+impl From<ToolError> for CertificateError {
+    fn from(e: ToolError) -> Self {
+        match e {
+            ToolError::Generate(e) => CertificateError::Generate(e),
+            ToolError::Keygen(e) => CertificateError::Keygen(e),
+            ToolError::Open(e) => CertificateError::Open(e),
+            ToolError::Unusable(e) => CertificateError::Unusable(e),
+            ToolError::Certificate(e) => {
+                CertificateError::Input(InputError::Certificate(e.to_string()))
+            }
+            other => CertificateError::Tools(other),
+        }
+    }
+}
+
+/// Makes or opens the certificate `source` describes, at `now`, with
+/// `tools` (in the page, its crypto worker).
 pub async fn decide(
     source: &CertificateSource,
-    keygen: &impl KeyGenerator,
+    tools: &impl CertificateTools,
     now: UnixTime,
     rng: &mut impl CryptoRngCore,
 ) -> Result<ChosenCertificate, CertificateError> {
@@ -138,16 +160,17 @@ pub async fn decide(
             };
             // Everything that can be refused before spending time on a key.
             request.check(password, confirmation)?;
-            let key = keygen.generate(request.key_size).await?;
-            let g = request.build(key, password, now, rng)?;
+            let files = tools.make_certificate(&request, password, now, rng).await?;
+            let certificate = Certificate::from_der(&files.certificate_der)
+                .map_err(|e| InputError::Certificate(e.to_string()))?;
             let generated = GeneratedPfx {
                 file_name: format!("{}.pfx", file_stem(common_name)),
-                thumbprint: g.info.sha1.clone(),
-                pfx: Zeroizing::new(g.pfx),
+                thumbprint: certificate.sha1_hex(),
+                pfx: files.pfx,
             };
-            let auth = AuthMethod::certificate(&g.certificate)?;
+            let auth = AuthMethod::certificate(&certificate)?;
             Ok(ChosenCertificate {
-                der: g.certificate.into_der(),
+                der: files.certificate_der,
                 auth,
                 generated: Some(generated),
             })
@@ -155,14 +178,14 @@ pub async fn decide(
         CertificateSource::Import { file, password } => {
             let (file_name, bytes) = file.as_ref().ok_or(CertificateError::NoFile)?;
             let password = Some(password.as_str()).filter(|p| !p.is_empty());
-            let imported = match inspect::open(bytes, file_name, password)? {
-                Opened::Pfx { imported, .. } => imported,
-                Opened::Certificates(_) => return Err(CertificateError::OnlyPublicCertificate),
-            };
-            let (_key, leaf) = imported.usable_for_entra()?;
+            let opened = tools.open_file(Some(file_name), bytes, password).await?;
+            if !opened.pfx {
+                return Err(CertificateError::OnlyPublicCertificate);
+            }
+            let leaf = opened.usable_leaf()?;
             // RSA and not expired: what the plan's registration requires.
-            super::register_certificate(leaf, now)?;
-            let auth = AuthMethod::certificate(leaf)?;
+            super::register_certificate(&leaf, now)?;
+            let auth = AuthMethod::certificate(&leaf)?;
             Ok(ChosenCertificate {
                 der: leaf.der().to_vec(),
                 auth,

@@ -11,6 +11,7 @@ use crate::core::certificate::Certificate;
 use crate::core::inspect::{self, OpenError};
 use crate::core::pfx::PfxError;
 use crate::core::time::UnixTime;
+use crate::core::tools::{CertificateTools, ToolError};
 use crate::core::validate::{self, SecretWarning};
 use crate::plan::step::{AddRequiredPermissions, FindApplication};
 use crate::plan::{Plan, Step, new_guid};
@@ -107,6 +108,20 @@ pub enum ExistingAppError {
     Input(#[from] InputError),
     #[error(transparent)]
     File(OpenError),
+    /// The page's crypto worker could not run, or the admin stopped it.
+    #[error(transparent)]
+    Tools(ToolError),
+}
+
+impl From<ToolError> for ExistingAppError {
+    fn from(e: ToolError) -> Self {
+        match e {
+            ToolError::Open(e) => e.into(),
+            ToolError::Unusable(e) => ExistingAppError::Pfx(e),
+            ToolError::Certificate(e) => InputError::Certificate(e.to_string()).into(),
+            other => ExistingAppError::Tools(other),
+        }
+    }
 }
 
 impl From<OpenError> for ExistingAppError {
@@ -120,16 +135,60 @@ impl From<OpenError> for ExistingAppError {
 }
 
 /// Validates the F2 inputs with no network: this is the whole of F2 when
-/// the check box is off.
+/// the check box is off. The PFX is opened in-process (natively; the page
+/// uses [`check_locally_with`] and its crypto worker).
 pub fn check_locally(
     input: &ExistingApplication,
     now: UnixTime,
 ) -> Result<LocalCheck, ExistingAppError> {
+    let ids = check_ids(input)?;
+    let leaf = match &input.credential {
+        Credential::Secret(_) => None,
+        Credential::Pfx { data, password } => {
+            let (imported, _) = inspect::open_pfx(data, password.as_ref().map(|p| p.as_str()))?;
+            let (_key, cert) = imported.usable_for_entra()?;
+            Some(cert.clone())
+        }
+    };
+    check_credential(input, ids, leaf, now)
+}
+
+/// [`check_locally`], with the PFX opened by `tools` (in the page, its
+/// crypto worker, off the page's thread).
+pub async fn check_locally_with(
+    input: &ExistingApplication,
+    tools: &impl CertificateTools,
+    now: UnixTime,
+) -> Result<LocalCheck, ExistingAppError> {
+    let ids = check_ids(input)?;
+    let leaf = match &input.credential {
+        Credential::Secret(_) => None,
+        Credential::Pfx { data, password } => Some(
+            tools
+                .open_file(None, data, password.as_ref().map(|p| p.as_str()))
+                .await?
+                .usable_leaf()?,
+        ),
+    };
+    check_credential(input, ids, leaf, now)
+}
+
+fn check_ids(input: &ExistingApplication) -> Result<(String, String), ExistingAppError> {
     let tenant = validate::tenant_id(&input.tenant)?;
     let app_id = validate::application_id(&input.app_id)?;
+    Ok((tenant.as_str().to_string(), app_id))
+}
+
+/// The rest of the check, with the PFX's usable certificate (`leaf`).
+fn check_credential(
+    input: &ExistingApplication,
+    (tenant, app_id): (String, String),
+    leaf: Option<Certificate>,
+    now: UnixTime,
+) -> Result<LocalCheck, ExistingAppError> {
     let mut warnings = Vec::new();
-    let auth = match &input.credential {
-        Credential::Secret(secret) => {
+    let auth = match (&input.credential, leaf) {
+        (Credential::Secret(secret), _) => {
             warnings.extend(
                 validate::client_secret(secret)?
                     .iter()
@@ -139,9 +198,9 @@ pub fn check_locally(
                 hint: secret.trim().chars().take(3).collect(),
             }
         }
-        Credential::Pfx { data, password } => {
-            let (imported, _) = inspect::open_pfx(data, password.as_ref().map(|p| p.as_str()))?;
-            let (_key, cert) = imported.usable_for_entra()?;
+        (Credential::Pfx { .. }, None) => return Err(PfxError::NoCertificate.into()),
+        (Credential::Pfx { .. }, Some(cert)) => {
+            let cert = &cert;
             let (_, info) = register_certificate(cert, now)?;
             if info.not_before > now {
                 warnings.push(format!(
@@ -165,7 +224,7 @@ pub fn check_locally(
         }
     };
     Ok(LocalCheck {
-        tenant: tenant.as_str().to_string(),
+        tenant,
         app_id,
         auth,
         warnings,

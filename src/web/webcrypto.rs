@@ -1,14 +1,92 @@
-//! RSA key generation with the browser's WebCrypto: native code, off the main
-//! thread, ~10× faster than pure-Rust keygen in wasm. The key is exported as
-//! PKCS#8 straight into `core`, and the exported copy is zeroized.
+//! The browser's WebCrypto, in the page's crypto worker: RSA key generation
+//! (native code, ~10× faster than pure-Rust keygen in wasm; the key is
+//! exported as PKCS#8 straight into `core`, and the exported copy is
+//! zeroized) and PBKDF2 for the PBES2 bags of a PFX (native, several
+//! derivations at once).
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use zeroize::Zeroizing;
 
+use crate::core::inspect::Pbkdf2Deriver;
 use crate::core::key::RsaKey;
 use crate::core::keygen::{KeyGenerator, KeySize, KeygenError};
+use crate::core::pfx::{DerivedKeys, Pbkdf2Job};
+
+/// `crypto.subtle` of the global scope: a window or a worker.
+fn subtle() -> Result<web_sys::SubtleCrypto, JsValue> {
+    let crypto = Reflect::get(&js_sys::global(), &"crypto".into())?;
+    let subtle = Reflect::get(&crypto, &"subtle".into())?;
+    // Undefined outside a secure context (HTTPS or localhost).
+    subtle
+        .dyn_into::<web_sys::SubtleCrypto>()
+        .map_err(|_| JsValue::from_str("crypto.subtle is missing"))
+}
+
+/// PBKDF2 with WebCrypto.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WebCryptoPbkdf2;
+
+impl Pbkdf2Deriver for WebCryptoPbkdf2 {
+    type Started = Vec<(Pbkdf2Job, JsFuture)>;
+
+    async fn start(&self, password: &[u8], jobs: &[Pbkdf2Job]) -> Self::Started {
+        let mut started = Vec::with_capacity(jobs.len());
+        let Ok(subtle) = subtle() else {
+            return started;
+        };
+        let raw = Uint8Array::from(password);
+        let imported = subtle.import_key_with_str(
+            "raw",
+            &raw,
+            "PBKDF2",
+            false,
+            &Array::of1(&"deriveBits".into()),
+        );
+        let key = match imported {
+            Ok(p) => JsFuture::from(p).await,
+            Err(e) => Err(e),
+        };
+        raw.fill(0, 0, raw.length());
+        // A browser that refuses (an empty password, say) leaves the jobs
+        // to Rust.
+        let Ok(key) = key else {
+            return started;
+        };
+        let key: web_sys::CryptoKey = key.unchecked_into();
+        // Each derivation is under way once deriveBits returns: WebCrypto
+        // runs them on threads of its own, together, while this one goes on.
+        for job in jobs {
+            let params = Object::new();
+            let set = |k: &str, v: &JsValue| Reflect::set(&params, &k.into(), v).map(|_| ());
+            let promise = set("name", &"PBKDF2".into())
+                .and_then(|()| set("hash", &job.prf.webcrypto_name().into()))
+                .and_then(|()| set("salt", &Uint8Array::from(&job.salt[..]).into()))
+                .and_then(|()| set("iterations", &job.iterations.into()))
+                .and_then(|()| {
+                    subtle.derive_bits_with_object(&params, &key, (job.key_len * 8) as u32)
+                });
+            if let Ok(promise) = promise {
+                started.push((job.clone(), JsFuture::from(promise)));
+            }
+        }
+        started
+    }
+
+    async fn finish(&self, started: Self::Started) -> DerivedKeys {
+        let mut out = DerivedKeys::new();
+        for (job, derivation) in started {
+            if let Ok(bits) = derivation.await {
+                let view = Uint8Array::new(&bits);
+                let bytes = Zeroizing::new(view.to_vec());
+                view.fill(0, 0, view.length());
+                out.insert(job, bytes);
+            }
+        }
+        out
+    }
+}
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct WebCryptoKeyGenerator;
@@ -24,11 +102,12 @@ fn failed(what: &str, e: JsValue) -> KeygenError {
 
 impl KeyGenerator for WebCryptoKeyGenerator {
     async fn generate(&self, size: KeySize) -> Result<RsaKey, KeygenError> {
-        let subtle = web_sys::window()
-            .ok_or_else(|| KeygenError::Failed("no browser window".into()))?
-            .crypto()
-            .map_err(|e| failed("WebCrypto is not available (the page must be served over HTTPS or from localhost)", e))?
-            .subtle();
+        let subtle = subtle().map_err(|e| {
+            failed(
+                "WebCrypto is not available (the page must be served over HTTPS or from localhost)",
+                e,
+            )
+        })?;
 
         let algorithm = Object::new();
         let set = |k: &str, v: &JsValue| Reflect::set(&algorithm, &k.into(), v).map(|_| ());

@@ -34,10 +34,34 @@ async function download(page, name) {
   return { path, file: d.suggestedFilename() };
 }
 
-/** Requests made after the page finished loading. */
+/** The page's crypto worker: its own files, loaded from the page's origin on first use. */
+const WORKER_FILES = ['/crypto-worker_loader.js', '/crypto-worker.js', '/crypto-worker_bg.wasm'];
+
+/**
+ * Requests made after the page finished loading, but for the crypto
+ * worker's own files (a GET of each from the page's origin, at most once;
+ * checked here): those are the page's code, not data sent anywhere.
+ */
 function afterLoad(record, from) {
-  return record.requests.slice(from);
+  const after = record.requests.slice(from);
+  const worker = after.filter((r) => WORKER_FILES.includes(new URL(r.url).pathname));
+  for (const r of worker) {
+    assert.equal(r.method, 'GET');
+    assert.equal(new URL(r.url).origin, new URL(BASE_URL).origin);
+  }
+  assert.ok(worker.length <= WORKER_FILES.length, `the worker loads once: ${JSON.stringify(worker)}`);
+  return after.filter((r) => !worker.includes(r));
 }
+
+test('the crypto worker is not part of the first load: it loads when a certificate is first made', async () => {
+  const { page, record } = await openPage(context, '/#/certificates');
+  await page.getByRole('heading', { name: 'Generate a self-signed certificate' }).waitFor();
+  const paths = () => record.requests.map((r) => new URL(r.url).pathname);
+  assert.deepEqual(paths().filter((p) => WORKER_FILES.includes(p)), [], 'no worker file in the first load');
+  await generate(page, { cn: 'First use', months: 3, password: 'First-Use-Passw0rd' });
+  assert.deepEqual(paths().filter((p) => WORKER_FILES.includes(p)).sort(), [...WORKER_FILES].sort());
+  assert.deepEqual(record.pageErrors, []);
+});
 
 for (const bits of [2048, 3072, 4096]) {
   for (const format of bits === 2048 ? ['compatible', 'modern'] : ['compatible']) {
@@ -200,4 +224,42 @@ test('at 360 px wide nothing scrolls sideways, even with a chain of long thumbpr
   await page.getByRole('button', { name: 'Open' }).click();
   await page.locator('#inspect-result ul.chain').waitFor();
   assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 360);
+});
+
+test('inspect: a heavy PFX opens in the crypto worker with its progress, the page stays responsive, and Cancel stops it', async () => {
+  // Legacy 3DES bags and a SHA-1 MAC, 1,000,000 iterations each: PKCS#12 KDF
+  // runs that WebCrypto cannot do, so the worker derives them in Rust for
+  // a second or more.
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(work, 'heavy.key'), '-out', join(work, 'heavy.crt'),
+    '-subj', '/CN=Heavy PFX', '-days', '30');
+  openssl('pkcs12', '-export', '-inkey', join(work, 'heavy.key'), '-in', join(work, 'heavy.crt'), '-out', join(work, 'heavy.pfx'),
+    '-passout', 'pass:Heavy-Passw0rd', '-certpbe', 'PBE-SHA1-3DES', '-keypbe', 'PBE-SHA1-3DES', '-macalg', 'sha1', '-iter', '1000000');
+  const { page, record } = await openPage(context, '/#/certificates');
+  await pick(page, 'heavy.pfx', readFileSync(join(work, 'heavy.pfx')));
+  const pw = page.getByLabel('Password for this file');
+  await pw.waitFor({ timeout: 60_000 });
+  await pw.fill('Heavy-Passw0rd');
+  await page.getByRole('button', { name: 'Open' }).click();
+
+  // Visible progress, and a page that answers meanwhile.
+  const progress = page.locator('#inspect-progress');
+  await progress.locator('progress').waitFor();
+  assert.match(await progress.textContent(), /password|Decrypting/);
+  const lag = await page.evaluate(() => new Promise((resolve) => {
+    const t0 = performance.now();
+    setTimeout(() => resolve(performance.now() - t0), 0);
+  }));
+  assert.ok(lag < 250, `the page's thread answered after ${lag} ms`);
+
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await inspectError(page).filter({ hasText: 'Stopped: nothing was opened or made.' }).waitFor();
+  assert.equal(await progress.locator('progress').count(), 0);
+  assert.equal(await page.locator('#inspect-result dl.facts').count(), 0);
+
+  // The file is still loaded: Open again runs to the end in a fresh worker.
+  await page.getByRole('button', { name: 'Open' }).click();
+  await page.locator('#inspect-result dl.facts').waitFor({ timeout: 60_000 });
+  const facts = await cardFacts(page, '#inspect-result');
+  assert.equal(facts['Subject'], 'CN=Heavy PFX');
+  assert.deepEqual(record.pageErrors, []);
 });

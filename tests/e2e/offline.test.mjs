@@ -17,7 +17,9 @@ async function cachedForOffline(page) {
     const cache = await caches.open('entra-wizard-page');
     const urls = (await cache.keys()).map((r) => new URL(r.url).pathname);
     return urls.some((u) => u.endsWith('.wasm')) && urls.some((u) => u.endsWith('.js') && u !== '/sw.js')
-      && urls.includes('/') && urls.includes('/config.json');
+      && urls.includes('/') && urls.includes('/config.json')
+      // The crypto worker (loaded on first use, not in the first load) is kept too.
+      && ['/crypto-worker_loader.js', '/crypto-worker.js', '/crypto-worker_bg.wasm'].every((u) => urls.includes(u));
   }, null, { timeout: 30_000 });
 }
 

@@ -114,31 +114,67 @@ fn requests_per_wizard(tc: &Toolchain) -> Result<String, String> {
     Ok(format!("{}\n", String::from_utf8_lossy(&out.stdout)))
 }
 
-/// The size table: every file of the first load, raw, gzip and brotli.
+/// The crypto worker's files (trunk names them by its bin): the page loads
+/// them the first time it makes or opens a certificate, not in its first
+/// load.
+const WORKER_BIN: &str = "crypto-worker";
+
+fn on_first_use(f: &DistFile) -> bool {
+    f.name.starts_with(WORKER_BIN)
+}
+
+/// The size table: every file in dist/, raw, gzip and brotli; the first load
+/// (everything but the crypto worker) against its budget, and the worker's
+/// files on their own line.
 fn size_report(sizes: &[DistFile]) -> String {
     let mut report = String::from("| file in dist/ | raw | gzip | brotli |\n|---|---|---|---|\n");
     for f in sizes {
         report.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
+            "| {}{} | {} | {} | {} |\n",
             f.name,
+            if on_first_use(f) {
+                " (on first use)"
+            } else {
+                ""
+            },
             kb(f.raw),
             kb(f.gzip),
             kb(f.brotli)
         ));
     }
-    let total = |pick: fn(&DistFile) -> u64| sizes.iter().map(pick).sum::<u64>();
+    let total = |first_use: bool, pick: fn(&DistFile) -> u64| {
+        sizes
+            .iter()
+            .filter(|f| on_first_use(f) == first_use)
+            .map(pick)
+            .sum::<u64>()
+    };
     report.push_str(&format!(
-        "| **first load, total** | {} | **{}** | {} |\n\nBudget: first load ≤ {} gzip.\n\n",
-        kb(total(|f| f.raw)),
-        kb(total(|f| f.gzip)),
-        kb(total(|f| f.brotli)),
+        "| **first load, total** | {} | **{}** | {} |\n",
+        kb(total(false, |f| f.raw)),
+        kb(total(false, |f| f.gzip)),
+        kb(total(false, |f| f.brotli)),
+    ));
+    report.push_str(&format!(
+        "| on first use: the crypto worker (generate, open, convert a certificate) | {} | {} | {} |\n\nBudget: first load ≤ {} gzip.\n\n",
+        kb(total(true, |f| f.raw)),
+        kb(total(true, |f| f.gzip)),
+        kb(total(true, |f| f.brotli)),
         kb(FIRST_LOAD_BUDGET_GZIP),
     ));
     report
 }
 
+fn first_load_gzip(sizes: &[DistFile]) -> u64 {
+    sizes
+        .iter()
+        .filter(|f| !on_first_use(f))
+        .map(|f| f.gzip)
+        .sum()
+}
+
 fn within_budget(sizes: &[DistFile]) -> Result<(), String> {
-    let gzip: u64 = sizes.iter().map(|f| f.gzip).sum();
+    let gzip = first_load_gzip(sizes);
     if gzip > FIRST_LOAD_BUDGET_GZIP {
         Err(format!(
             "the first load is {} gzip, over its budget of {}",
@@ -398,4 +434,41 @@ fn machine() -> String {
         chromium.trim(),
         openssl.trim()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, gzip: u64) -> DistFile {
+        DistFile {
+            name: name.into(),
+            raw: gzip * 3,
+            gzip,
+            brotli: gzip - 1,
+        }
+    }
+
+    #[test]
+    fn the_crypto_worker_is_counted_on_first_use_not_in_the_first_load() {
+        let sizes = [
+            file("entra-wizard-0123456789abcdef_bg.wasm", 400 * 1024),
+            file("index.html", 1024),
+            file("crypto-worker_bg.wasm", 300 * 1024),
+            file("crypto-worker.js", 10 * 1024),
+            file("crypto-worker_loader.js", 1),
+        ];
+        assert_eq!(first_load_gzip(&sizes), 401 * 1024);
+        assert!(within_budget(&sizes).is_ok());
+        let report = size_report(&sizes);
+        assert!(
+            report.contains("| **first load, total** | 1203.0 KB | **401.0 KB** |"),
+            "{report}"
+        );
+        assert!(report.contains("| on first use: the crypto worker (generate, open, convert a certificate) | 930.0 KB | 310.0 KB |"), "{report}");
+        assert!(report.contains("| crypto-worker_bg.wasm (on first use) |"));
+        // Over the budget without the worker: still over.
+        let big = [file("entra-wizard-0123456789abcdef_bg.wasm", 451 * 1024)];
+        assert!(within_budget(&big).is_err());
+    }
 }

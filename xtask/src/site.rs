@@ -30,7 +30,20 @@ pub fn build(tc: &Toolchain, dev: bool) -> Result<(), String> {
     run(c)?;
     let index = dist(&tc.root).join("index.html");
     let html = std::fs::read_to_string(&index).map_err(|e| format!("{}: {e}", index.display()))?;
-    check_built_page(&html)
+    check_built_page(&html)?;
+    // The page starts its crypto worker by these names (core::tools::WORKER_LOADER).
+    for file in [
+        "crypto-worker_loader.js",
+        "crypto-worker.js",
+        "crypto-worker_bg.wasm",
+    ] {
+        if !dist(&tc.root).join(file).is_file() {
+            return Err(format!(
+                "dist/{file} is missing: the page's crypto worker was not built"
+            ));
+        }
+    }
+    Ok(())
 }
 
 const CONNECT_SRC: &str = "connect-src 'self'";

@@ -3,7 +3,7 @@
 
 use crate::core::certificate::KeyKind;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum PfxError {
     #[error("The password is wrong. Type the password that was set when the PFX was exported.")]
     WrongPassword,

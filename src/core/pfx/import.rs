@@ -9,7 +9,7 @@ use pkcs12::pfx::Pfx;
 use zeroize::Zeroizing;
 
 use super::ber::{self, BerError};
-use super::pbe::{self, IterationBudget, Password};
+use super::pbe::{self, DerivedKeys, IterationBudget, Password, Pbkdf2Job};
 use super::{PfxError, oids};
 use crate::core::certificate::{self, Certificate, KeyKind};
 use crate::core::key::RsaKey;
@@ -135,75 +135,208 @@ pub fn import_with_budget(
     password: Option<&str>,
     budget: &mut IterationBudget,
 ) -> Result<Imported, PfxError> {
-    let pfx = decode_pfx(data)?;
-    let password = Password::new(password);
+    decode(data, password)?.import(budget, &DerivedKeys::new())
+}
 
+/// A decoded PFX and the password to open it with: what [`decode`] answers.
+/// Its MAC is checked by [`Opening::verify_mac`] (or by
+/// [`Opening::import`], if not before), and its bags are read by
+/// [`Opening::import`], with the keys its PBES2 bags need
+/// ([`Opening::pbkdf2_jobs`]) derived ahead when the caller can do that
+/// faster (WebCrypto, several at once, off the thread, even while the MAC
+/// is checked here).
+pub struct Opening {
+    pfx: Pfx,
+    password: Password,
+    mac_verified: bool,
+}
+
+/// Decodes a PFX, or says what the file is instead; nothing is derived yet.
+pub fn decode(data: &[u8], password: Option<&str>) -> Result<Opening, PfxError> {
+    let pfx = decode_pfx(data)?;
     if pfx.auth_safe.content_type != oids::DATA {
         return Err(PfxError::unsupported(&pfx.auth_safe.content_type));
     }
-    let auth_safe_bytes = pfx
-        .auth_safe
+    Ok(Opening {
+        pfx,
+        password: Password::new(password),
+        mac_verified: false,
+    })
+}
+
+fn auth_safe_bytes(pfx: &Pfx) -> Result<OctetString, PfxError> {
+    pfx.auth_safe
         .content
         .decode_as::<OctetString>()
-        .map_err(PfxError::corrupt)?;
-    let auth_safe_bytes = auth_safe_bytes.as_bytes();
+        .map_err(PfxError::corrupt)
+}
 
-    let mut found = Found::default();
-    if let Some(mac) = &pfx.mac_data {
+impl Opening {
+    /// The iterations of the MAC's key derivation (0 without a MAC).
+    pub fn mac_iterations(&self) -> u64 {
+        self.pfx
+            .mac_data
+            .as_ref()
+            .map_or(0, |m| u64::try_from(m.iterations).unwrap_or(u64::MAX))
+    }
+
+    /// Checks the password against the file's MAC (nothing to do without
+    /// one). A wrong password costs only the MAC's iterations.
+    pub fn verify_mac(&mut self, budget: &mut IterationBudget) -> Result<(), PfxError> {
+        let Some(mac) = &self.pfx.mac_data else {
+            return Ok(());
+        };
+        if self.mac_verified {
+            return Ok(());
+        }
         let rounds = budget.spend(mac.iterations.into())?;
         if mac.mac.algorithm.oid == oids::PBMAC1 {
             return Err(PfxError::unsupported(&oids::PBMAC1));
         }
         pbe::verify_mac(
             &mac.mac.algorithm.oid,
-            &password,
+            &self.password,
             mac.mac_salt.as_bytes(),
             rounds,
-            auth_safe_bytes,
+            auth_safe_bytes(&self.pfx)?.as_bytes(),
             mac.mac.digest.as_bytes(),
         )?;
-        found.mac_verified = true;
+        self.mac_verified = true;
+        Ok(())
     }
 
-    let auth_safe_der = ber::normalize(auth_safe_bytes).map_err(ber_corrupt)?;
-    let contents = Vec::<ContentInfo>::from_der(&auth_safe_der).map_err(PfxError::corrupt)?;
-    for ci in &contents {
-        match ci.content_type {
-            oids::DATA => {
-                let safe = ci
-                    .content
-                    .decode_as::<OctetString>()
-                    .map_err(PfxError::corrupt)?;
-                read_safe_contents(safe.as_bytes(), &password, budget, &mut found, 0)?;
+    /// The PBKDF2 derivations the file's PBES2 bags need, as far as they
+    /// can be seen before decrypting anything (encrypted content of the
+    /// authenticated safe, shrouded key bags in plain safe contents),
+    /// without repeats. Best effort: a damaged file gives fewer jobs, and
+    /// [`Unlocked::import`] then reports the damage.
+    pub fn pbkdf2_jobs(&self) -> Vec<Pbkdf2Job> {
+        let mut jobs = Vec::new();
+        let mut add = |alg: &spki::AlgorithmIdentifierOwned| {
+            if let Some(job) = Pbkdf2Job::of(alg)
+                && !jobs.contains(&job)
+            {
+                jobs.push(job);
             }
-            oids::ENCRYPTED_DATA => {
-                let ed = ci
-                    .content
-                    .decode_as::<EncryptedData<'_>>()
-                    .map_err(PfxError::corrupt)?;
-                let eci = &ed.enc_content_info;
-                let Some(ct) = eci.ciphertext()? else {
-                    continue;
-                };
-                note(&mut found.encryption, pbe::describe(&eci.content_enc_alg));
-                let plain = pbe::decrypt(&eci.content_enc_alg, &password, &ct, budget)
-                    .map_err(|e| after_mac(e, found.mac_verified))?;
-                read_safe_contents(&plain, &password, budget, &mut found, 0).map_err(|e| {
-                    match e {
-                        // Garbage that happened to have valid padding.
-                        PfxError::Corrupt(_) if !found.mac_verified => PfxError::WrongPassword,
-                        e => e,
+        };
+        let Ok(bytes) = auth_safe_bytes(&self.pfx) else {
+            return jobs;
+        };
+        let Ok(der) = ber::normalize(bytes.as_bytes()) else {
+            return jobs;
+        };
+        for ci in Vec::<ContentInfo>::from_der(&der).unwrap_or_default() {
+            match ci.content_type {
+                oids::ENCRYPTED_DATA => {
+                    if let Ok(ed) = ci.content.decode_as::<EncryptedData<'_>>() {
+                        add(&ed.enc_content_info.content_enc_alg);
                     }
-                })?;
+                }
+                oids::DATA => {
+                    let Ok(safe) = ci.content.decode_as::<OctetString>() else {
+                        continue;
+                    };
+                    let Ok(normalized) = ber::normalize(safe.as_bytes()) else {
+                        continue;
+                    };
+                    for bag in Vec::<SafeBag>::from_der(&normalized).unwrap_or_default() {
+                        if bag.bag_id == oids::SHROUDED_KEY_BAG
+                            && let Ok(epki) =
+                                bag.bag_value
+                                    .decode_as::<pkcs12::pbe_params::EncryptedPrivateKeyInfo>()
+                        {
+                            add(&epki.encryption_algorithm);
+                        }
+                    }
+                }
+                _ => {}
             }
-            other => return Err(PfxError::unsupported(&other)),
         }
+        jobs
     }
-    let mac = pfx
-        .mac_data
-        .as_ref()
-        .map(|m| super::algorithm_name(&m.mac.algorithm.oid));
-    Ok(assemble(found, mac))
+
+    /// The UTF-8 password PBES2's PBKDF2 runs over (empty for none).
+    pub fn pbkdf2_password(&self) -> &[u8] {
+        &self.password.utf8
+    }
+
+    /// Reads the bags: the second half of [`import`]. PBES2 keys found in
+    /// `derived` are used as they are; the rest are derived here, from
+    /// `budget`.
+    pub fn import(
+        mut self,
+        budget: &mut IterationBudget,
+        derived: &DerivedKeys,
+    ) -> Result<Imported, PfxError> {
+        self.verify_mac(budget)?;
+        let Opening {
+            pfx,
+            password,
+            mac_verified,
+        } = self;
+        let auth_safe = auth_safe_bytes(&pfx)?;
+        let mut found = Found {
+            mac_verified,
+            ..Found::default()
+        };
+        let auth_safe_der = ber::normalize(auth_safe.as_bytes()).map_err(ber_corrupt)?;
+        let contents = Vec::<ContentInfo>::from_der(&auth_safe_der).map_err(PfxError::corrupt)?;
+        let mut reader = BagReader {
+            password: &password,
+            budget,
+            derived,
+        };
+        for ci in &contents {
+            match ci.content_type {
+                oids::DATA => {
+                    let safe = ci
+                        .content
+                        .decode_as::<OctetString>()
+                        .map_err(PfxError::corrupt)?;
+                    reader.read_safe_contents(safe.as_bytes(), &mut found, 0)?;
+                }
+                oids::ENCRYPTED_DATA => {
+                    let ed = ci
+                        .content
+                        .decode_as::<EncryptedData<'_>>()
+                        .map_err(PfxError::corrupt)?;
+                    let eci = &ed.enc_content_info;
+                    let Some(ct) = eci.ciphertext()? else {
+                        continue;
+                    };
+                    note(&mut found.encryption, pbe::describe(&eci.content_enc_alg));
+                    let plain = pbe::decrypt(
+                        &eci.content_enc_alg,
+                        reader.password,
+                        &ct,
+                        reader.budget,
+                        reader.derived,
+                    )
+                    .map_err(|e| after_mac(e, found.mac_verified))?;
+                    reader
+                        .read_safe_contents(&plain, &mut found, 0)
+                        .map_err(|e| match e {
+                            // Garbage that happened to have valid padding.
+                            PfxError::Corrupt(_) if !found.mac_verified => PfxError::WrongPassword,
+                            e => e,
+                        })?;
+                }
+                other => return Err(PfxError::unsupported(&other)),
+            }
+        }
+        let mac = pfx
+            .mac_data
+            .as_ref()
+            .map(|m| super::algorithm_name(&m.mac.algorithm.oid));
+        Ok(assemble(found, mac))
+    }
+}
+
+/// What reading the bags needs besides the bags.
+struct BagReader<'a, 'b> {
+    password: &'a Password,
+    budget: &'b mut IterationBudget,
+    derived: &'a DerivedKeys,
 }
 
 fn after_mac(e: PfxError, mac_verified: bool) -> PfxError {
@@ -356,72 +489,74 @@ fn looks_like_pfx_prefix(data: &[u8]) -> bool {
     matches!(u8::decode(&mut r), Ok(3)) && r.peek_tag().ok() == Some(der::Tag::Sequence)
 }
 
-fn read_safe_contents(
-    der_bytes: &[u8],
-    password: &Password,
-    budget: &mut IterationBudget,
-    found: &mut Found,
-    depth: u8,
-) -> Result<(), PfxError> {
-    if depth > 4 {
-        return Err(PfxError::corrupt("safe contents nested too deeply"));
-    }
-    let normalized = ber::normalize(der_bytes).map_err(ber_corrupt)?;
-    let bags = Vec::<SafeBag>::from_der(&normalized).map_err(PfxError::corrupt)?;
-    for bag in bags {
-        let attrs = bag_attributes(&bag);
-        if let Some(name) = &attrs.friendly_name {
-            note(&mut found.friendly_names, name.clone());
+impl BagReader<'_, '_> {
+    fn read_safe_contents(
+        &mut self,
+        der_bytes: &[u8],
+        found: &mut Found,
+        depth: u8,
+    ) -> Result<(), PfxError> {
+        if depth > 4 {
+            return Err(PfxError::corrupt("safe contents nested too deeply"));
         }
-        match bag.bag_id {
-            oids::KEY_BAG => {
-                let key = Zeroizing::new(bag.bag_value.to_der().map_err(PfxError::corrupt)?);
-                found.keys.push(read_key(&key, attrs)?);
+        let normalized = ber::normalize(der_bytes).map_err(ber_corrupt)?;
+        let bags = Vec::<SafeBag>::from_der(&normalized).map_err(PfxError::corrupt)?;
+        for bag in bags {
+            let attrs = bag_attributes(&bag);
+            if let Some(name) = &attrs.friendly_name {
+                note(&mut found.friendly_names, name.clone());
             }
-            oids::SHROUDED_KEY_BAG => {
-                let epki = bag
-                    .bag_value
-                    .decode_as::<pkcs12::pbe_params::EncryptedPrivateKeyInfo>()
-                    .map_err(PfxError::corrupt)?;
-                note(
-                    &mut found.encryption,
-                    pbe::describe(&epki.encryption_algorithm),
-                );
-                let plain = pbe::decrypt(
-                    &epki.encryption_algorithm,
-                    password,
-                    epki.encrypted_data.as_bytes(),
-                    budget,
-                )
-                .map_err(|e| after_mac(e, found.mac_verified))?;
-                let key = read_key(&plain, attrs).map_err(|e| match e {
-                    PfxError::Corrupt(_) if !found.mac_verified => PfxError::WrongPassword,
-                    e => e,
-                })?;
-                found.keys.push(key);
-            }
-            oids::CERT_BAG => {
-                let bag_value = bag
-                    .bag_value
-                    .decode_as::<pkcs12::cert_type::CertBag>()
-                    .map_err(PfxError::corrupt)?;
-                if bag_value.cert_id != oids::X509_CERTIFICATE {
-                    // SDSI certificates: nothing Entra can use.
-                    continue;
+            match bag.bag_id {
+                oids::KEY_BAG => {
+                    let key = Zeroizing::new(bag.bag_value.to_der().map_err(PfxError::corrupt)?);
+                    found.keys.push(read_key(&key, attrs)?);
                 }
-                let cert = Certificate::from_der(bag_value.cert_value.as_bytes())
-                    .map_err(|e| PfxError::corrupt(format!("a certificate is damaged: {e}")))?;
-                found.certs.push(FoundCert { cert, attrs });
+                oids::SHROUDED_KEY_BAG => {
+                    let epki = bag
+                        .bag_value
+                        .decode_as::<pkcs12::pbe_params::EncryptedPrivateKeyInfo>()
+                        .map_err(PfxError::corrupt)?;
+                    note(
+                        &mut found.encryption,
+                        pbe::describe(&epki.encryption_algorithm),
+                    );
+                    let plain = pbe::decrypt(
+                        &epki.encryption_algorithm,
+                        self.password,
+                        epki.encrypted_data.as_bytes(),
+                        self.budget,
+                        self.derived,
+                    )
+                    .map_err(|e| after_mac(e, found.mac_verified))?;
+                    let key = read_key(&plain, attrs).map_err(|e| match e {
+                        PfxError::Corrupt(_) if !found.mac_verified => PfxError::WrongPassword,
+                        e => e,
+                    })?;
+                    found.keys.push(key);
+                }
+                oids::CERT_BAG => {
+                    let bag_value = bag
+                        .bag_value
+                        .decode_as::<pkcs12::cert_type::CertBag>()
+                        .map_err(PfxError::corrupt)?;
+                    if bag_value.cert_id != oids::X509_CERTIFICATE {
+                        // SDSI certificates: nothing Entra can use.
+                        continue;
+                    }
+                    let cert = Certificate::from_der(bag_value.cert_value.as_bytes())
+                        .map_err(|e| PfxError::corrupt(format!("a certificate is damaged: {e}")))?;
+                    found.certs.push(FoundCert { cert, attrs });
+                }
+                oids::SAFE_CONTENTS_BAG => {
+                    let inner = bag.bag_value.to_der().map_err(PfxError::corrupt)?;
+                    self.read_safe_contents(&inner, found, depth + 1)?;
+                }
+                // CRL and secret bags carry nothing the wizards use.
+                _ => {}
             }
-            oids::SAFE_CONTENTS_BAG => {
-                let inner = bag.bag_value.to_der().map_err(PfxError::corrupt)?;
-                read_safe_contents(&inner, password, budget, found, depth + 1)?;
-            }
-            // CRL and secret bags carry nothing the wizards use.
-            _ => {}
         }
+        Ok(())
     }
-    Ok(())
 }
 
 fn bag_attributes(bag: &SafeBag<'_>) -> BagAttributes {

@@ -9,8 +9,8 @@ mod pbe;
 
 pub use error::PfxError;
 pub use export::{COMPATIBLE_ITERATIONS, ExportMode, MODERN_ITERATIONS, export};
-pub use import::{Imported, ImportedKey, import, import_with_budget};
-pub use pbe::{IterationBudget, MAX_ITERATIONS, MAX_TOTAL_ITERATIONS};
+pub use import::{Imported, ImportedKey, Opening, decode, import, import_with_budget};
+pub use pbe::{DerivedKeys, IterationBudget, MAX_ITERATIONS, MAX_TOTAL_ITERATIONS, Pbkdf2Job, Prf};
 
 use const_oid::ObjectIdentifier;
 

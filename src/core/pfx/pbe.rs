@@ -31,7 +31,7 @@ pub const MAX_TOTAL_ITERATIONS: u64 = 4_000_000;
 /// terminating NUL for the PKCS#12 KDF, UTF-8 for PBES2.
 pub(crate) struct Password {
     bmp: Zeroizing<Vec<u8>>,
-    utf8: Zeroizing<Vec<u8>>,
+    pub(super) utf8: Zeroizing<Vec<u8>>,
 }
 
 impl Password {
@@ -75,6 +75,11 @@ impl IterationBudget {
     /// Iterations run so far.
     pub fn spent(&self) -> u64 {
         self.spent
+    }
+
+    /// Iterations the file may still make us run.
+    pub fn remaining(&self) -> u64 {
+        MAX_TOTAL_ITERATIONS.saturating_sub(self.spent)
     }
 
     pub(crate) fn spend(&mut self, iterations: i64) -> Result<i32, PfxError> {
@@ -148,13 +153,140 @@ pub(crate) fn describe(alg: &AlgorithmIdentifierOwned) -> String {
     super::algorithm_name(&alg.oid)
 }
 
+/// The PRFs of PBKDF2 that a [`Pbkdf2Job`] names: those WebCrypto also
+/// implements (a PBES2 bag with HMAC-SHA224 is derived in Rust).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prf {
+    Sha1,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Prf {
+    /// The hash's name as WebCrypto spells it.
+    pub fn webcrypto_name(self) -> &'static str {
+        match self {
+            Prf::Sha1 => "SHA-1",
+            Prf::Sha256 => "SHA-256",
+            Prf::Sha384 => "SHA-384",
+            Prf::Sha512 => "SHA-512",
+        }
+    }
+}
+
+/// One PBKDF2 derivation a PBES2 bag of a PFX needs: what may run before
+/// the bags are read (WebCrypto's PBKDF2 is native code and runs off the
+/// thread, several at once), so that decryption then finds its key ready.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pbkdf2Job {
+    pub prf: Prf,
+    pub salt: Vec<u8>,
+    pub iterations: u32,
+    /// Bytes of key the bag's AES cipher takes.
+    pub key_len: usize,
+}
+
+impl Pbkdf2Job {
+    /// The job of a PBES2 algorithm identifier, if it is one a derived key
+    /// can serve (PBKDF2 with a [`Prf`], AES-CBC).
+    pub(crate) fn of(alg: &AlgorithmIdentifierOwned) -> Option<Pbkdf2Job> {
+        use pkcs5::pbes2::Pbkdf2Prf;
+        if alg.oid != oids::PBES2 {
+            return None;
+        }
+        let der = alg.to_der().ok()?;
+        let scheme = pkcs5::EncryptionScheme::from_der(&der).ok()?;
+        let params = scheme.pbes2()?;
+        let kdf = params.kdf.pbkdf2()?;
+        let prf = match kdf.prf {
+            Pbkdf2Prf::HmacWithSha1 => Prf::Sha1,
+            Pbkdf2Prf::HmacWithSha256 => Prf::Sha256,
+            Pbkdf2Prf::HmacWithSha384 => Prf::Sha384,
+            Pbkdf2Prf::HmacWithSha512 => Prf::Sha512,
+            _ => return None,
+        };
+        Some(Pbkdf2Job {
+            prf,
+            salt: kdf.salt.to_vec(),
+            iterations: kdf.iteration_count,
+            key_len: params.encryption.key_size(),
+        })
+    }
+}
+
+/// Keys derived ahead of decryption, each for its [`Pbkdf2Job`] and one
+/// password; zeroized on drop.
+#[derive(Default)]
+pub struct DerivedKeys {
+    keys: Vec<(Pbkdf2Job, Zeroizing<Vec<u8>>)>,
+}
+
+impl DerivedKeys {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the key derived for `job` (ignored if its length is not the
+    /// job's: then Rust derives it).
+    pub fn insert(&mut self, job: Pbkdf2Job, key: Zeroizing<Vec<u8>>) {
+        if key.len() == job.key_len {
+            self.keys.push((job, key));
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    fn get(&self, job: &Pbkdf2Job) -> Option<&[u8]> {
+        self.keys
+            .iter()
+            .find(|(j, _)| j == job)
+            .map(|(_, k)| k.as_slice())
+    }
+}
+
+/// AES-CBC decryption with a key derived ahead ([`DerivedKeys`]).
+fn decrypt_aes_cbc(
+    scheme: &pkcs5::pbes2::EncryptionScheme<'_>,
+    key: &[u8],
+    ciphertext: &[u8],
+) -> Result<Vec<u8>, PfxError> {
+    use pkcs5::pbes2::EncryptionScheme as E;
+    let bad_key = |_| PfxError::corrupt("bad key or IV length");
+    let out = match scheme {
+        E::Aes128Cbc { iv } => cbc::Decryptor::<aes::Aes128>::new_from_slices(key, *iv)
+            .map_err(bad_key)?
+            .decrypt_padded_vec_mut::<Pkcs7>(ciphertext),
+        E::Aes192Cbc { iv } => cbc::Decryptor::<aes::Aes192>::new_from_slices(key, *iv)
+            .map_err(bad_key)?
+            .decrypt_padded_vec_mut::<Pkcs7>(ciphertext),
+        E::Aes256Cbc { iv } => cbc::Decryptor::<aes::Aes256>::new_from_slices(key, *iv)
+            .map_err(bad_key)?
+            .decrypt_padded_vec_mut::<Pkcs7>(ciphertext),
+        _ => {
+            return Err(PfxError::corrupt(
+                "a derived key for a cipher other than AES-CBC",
+            ));
+        }
+    };
+    out.map_err(|_| PfxError::WrongPassword)
+}
+
 /// Decrypts `ciphertext` with the algorithm `alg` and the password.
-/// A padding failure is reported as a wrong password.
+/// A padding failure is reported as a wrong password. A PBES2 key found in
+/// `derived` is used as is; any other is derived here.
 pub(crate) fn decrypt(
     alg: &AlgorithmIdentifierOwned,
     password: &Password,
     ciphertext: &[u8],
     budget: &mut IterationBudget,
+    derived: &DerivedKeys,
 ) -> Result<Zeroizing<Vec<u8>>, PfxError> {
     if let Some(cipher) = Pkcs12Cipher::from_oid(&alg.oid) {
         let params: pkcs12::pbe_params::Pkcs12PbeParams = alg
@@ -198,6 +330,11 @@ pub(crate) fn decrypt(
         let der = alg.to_der().map_err(PfxError::corrupt)?;
         check_pbes2(alg, budget)?;
         let scheme = pkcs5::EncryptionScheme::from_der(&der).map_err(PfxError::corrupt)?;
+        if let Some(key) = Pbkdf2Job::of(alg).and_then(|job| derived.get(&job))
+            && let Some(params) = scheme.pbes2()
+        {
+            return decrypt_aes_cbc(&params.encryption, key, ciphertext).map(Zeroizing::new);
+        }
         return scheme
             .decrypt(&*password.utf8, ciphertext)
             .map(Zeroizing::new)
@@ -441,7 +578,14 @@ mod tests {
         let pw = Password::new(Some("secret"));
         let (alg, ct) = encrypt_3des(&pw, &[1; 8], 2048, b"attack at dawn").unwrap();
         assert_eq!(describe(&alg), "pbeWithSHAAnd3-KeyTripleDES-CBC");
-        let pt = decrypt(&alg, &pw, &ct, &mut IterationBudget::new()).unwrap();
+        let pt = decrypt(
+            &alg,
+            &pw,
+            &ct,
+            &mut IterationBudget::new(),
+            &DerivedKeys::new(),
+        )
+        .unwrap();
         assert_eq!(&**pt, b"attack at dawn");
         // A wrong key almost always breaks the padding; try a few passwords
         // and require that none decrypts to the plaintext.
@@ -451,6 +595,7 @@ mod tests {
                 &Password::new(Some(wrong)),
                 &ct,
                 &mut IterationBudget::new(),
+                &DerivedKeys::new(),
             );
             assert!(r.as_deref().map(|p| &**p) != Ok(b"attack at dawn".as_slice()));
         }
@@ -461,7 +606,14 @@ mod tests {
         let pw = Password::new(Some("pässword"));
         let (alg, ct) = encrypt_pbes2(&pw, &[2; 16], &[3; 16], 2048, b"hello").unwrap();
         assert_eq!(describe(&alg), "PBES2 AES-256-CBC HMAC-SHA256");
-        let pt = decrypt(&alg, &pw, &ct, &mut IterationBudget::new()).unwrap();
+        let pt = decrypt(
+            &alg,
+            &pw,
+            &ct,
+            &mut IterationBudget::new(),
+            &DerivedKeys::new(),
+        )
+        .unwrap();
         assert_eq!(&**pt, b"hello");
     }
 
@@ -494,7 +646,14 @@ mod tests {
                     _ => "HMAC-SHA256",
                 };
                 assert_eq!(describe(&alg), format!("PBES2 {name} {prf_name}"));
-                let pt = decrypt(&alg, &pw, &ct, &mut IterationBudget::new()).unwrap();
+                let pt = decrypt(
+                    &alg,
+                    &pw,
+                    &ct,
+                    &mut IterationBudget::new(),
+                    &DerivedKeys::new(),
+                )
+                .unwrap();
                 assert_eq!(&**pt, b"plaintext");
             }
         }

@@ -1,19 +1,21 @@
-//! Certificates → Generate. Key from WebCrypto; certificate and PFX from
-//! `core`; the time from the browser's clock.
+//! Certificates → Generate. Key (WebCrypto), certificate and PFX (`core`)
+//! are made in the page's crypto worker; the time from the browser's clock.
+
+use std::rc::Rc;
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use rand_core::OsRng;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::card::CertificateCard;
-use crate::core::certificate::{CertificateInfo, CertificateRequest};
+use crate::core::certificate::{Certificate, CertificateInfo, CertificateRequest};
 use crate::core::generate::{DEFAULT_MONTHS, GenerateRequest, MAX_MONTHS, MIN_MONTHS, file_stem};
-use crate::core::keygen::{KeyGenerator, KeySize};
+use crate::core::keygen::KeySize;
 use crate::core::password;
 use crate::core::pfx::ExportMode;
-use crate::web::{clock, download, webcrypto::WebCryptoKeyGenerator};
+use crate::web::crypto_worker::{self, CryptoWorker};
+use crate::web::{clock, download};
 
 /// What the card keeps while it is open: the PFX is encrypted with the
 /// admin's password; the plain key was zeroized when the PFX was built.
@@ -42,6 +44,7 @@ pub fn Generate() -> impl IntoView {
     let pw = RwSignal::new(String::new());
     let pw2 = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
+    let progress = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let result = RwSignal::new(None::<Card>);
 
@@ -75,24 +78,31 @@ pub fn Generate() -> impl IntoView {
         error.set(None);
         result.set(None);
         busy.set(true);
+        progress.set(String::new());
         spawn_local(async move {
             let mut password = password;
-            let outcome = match WebCryptoKeyGenerator.generate(request.key_size).await {
-                Ok(key) => request
-                    .build(key, &password, clock::now(), &mut OsRng)
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            };
+            let report =
+                Rc::new(move |p: &crate::core::tools::Progress| progress.set(p.to_string()));
+            let outcome = CryptoWorker
+                .generate(&request, &password, clock::now(), Some(report))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|files| {
+                    let certificate =
+                        Certificate::from_der(&files.certificate_der).map_err(|e| e.to_string())?;
+                    let info = certificate.info().map_err(|e| e.to_string())?;
+                    Ok((info, files))
+                });
             password.zeroize();
             match outcome {
-                Ok(g) => {
+                Ok((info, files)) => {
                     pw.update(|p| p.zeroize());
                     pw2.update(|p| p.zeroize());
                     result.set(Some(Card {
                         stem: file_stem(&request.subject.common_name),
-                        info: g.info,
-                        der: g.certificate.into_der(),
-                        pfx: Zeroizing::new(g.pfx),
+                        info,
+                        der: files.certificate_der,
+                        pfx: files.pfx,
                     }));
                 }
                 Err(e) => error.set(Some(e)),
@@ -180,7 +190,16 @@ pub fn Generate() -> impl IntoView {
                 <p class="status" role="status" aria-live="polite">
                     {move || busy.get().then(|| view! {
                         <progress aria-label="Generating"></progress>
-                        {format!(" Generating an RSA {}-bit key and certificate…", key_size.get_untracked().bits())}
+                        {move || {
+                            let p = progress.get();
+                            if p.is_empty() {
+                                format!(" Generating an RSA {}-bit key and certificate…", key_size.get_untracked().bits())
+                            } else {
+                                format!(" {p}")
+                            }
+                        }}
+                        " "
+                        <button type="button" on:click=move |_| crypto_worker::cancel()>"Cancel"</button>
                     })}
                 </p>
                 <p class="error" role="alert">{move || error.get()}</p>
@@ -188,7 +207,7 @@ pub fn Generate() -> impl IntoView {
 
             <div id="gen-result">{move || result.get().map(|r| {
                 let Card { info, der, pfx, stem } = r.clone();
-                let pem = crate::core::certificate::Certificate::from_der(&der)
+                let pem = Certificate::from_der(&der)
                     .map(|c| c.to_pem())
                     .unwrap_or_default();
                 let (der2, stem2, stem3) = (der.clone(), stem.clone(), stem.clone());

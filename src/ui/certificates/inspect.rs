@@ -1,19 +1,24 @@
 //! Certificates → Inspect and convert. The file is read into the page and
-//! opened by `core`; it never leaves the page.
+//! opened in the page's crypto worker (its key stays there, for Convert); it
+//! never leaves the page. A heavy file shows its progress and can be
+//! cancelled, and the page stays responsive meanwhile.
+
+use std::rc::Rc;
 
 use leptos::ev::{DragEvent, SubmitEvent};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use rand_core::OsRng;
 use wasm_bindgen::JsCast;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::card::CertificateCard;
 use crate::core::certificate::Certificate;
 use crate::core::generate::file_stem;
-use crate::core::inspect::{self, OpenError, Opened};
+use crate::core::inspect::OpenError;
 use crate::core::password;
-use crate::core::pfx::{self, ExportMode, Imported};
+use crate::core::pfx::ExportMode;
+use crate::core::tools::{OpenedFile, Progress, ToolError};
+use crate::web::crypto_worker::{self, CryptoWorker};
 use crate::web::{clock, download};
 
 /// The file as read, kept so a password can be tried without reading it again.
@@ -22,7 +27,7 @@ struct Loaded {
     bytes: Zeroizing<Vec<u8>>,
 }
 
-/// What the result shows; the imported key stays in a StoredValue, not here.
+/// What the result shows; the opened key stays in the worker, not here.
 #[derive(Clone)]
 struct Shown {
     stem: String,
@@ -46,13 +51,30 @@ async fn read_file(file: web_sys::File) -> Result<Loaded, String> {
     })
 }
 
-fn describe(opened: &Opened, name: &str) -> Shown {
+fn describe(opened: &OpenedFile, name: &str) -> Result<Shown, String> {
     let stem = file_stem(name.rsplit_once('.').map_or(name, |(s, _)| s));
-    match opened {
-        Opened::Certificates(certs) => Shown {
+    let parse = |der: &Vec<u8>| Certificate::from_der(der).map_err(|e| e.to_string());
+    let leaf = opened.leaf.as_ref().map(parse).transpose()?;
+    let others = opened
+        .others
+        .iter()
+        .map(parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(if opened.pfx {
+        Shown {
             stem,
-            leaf: certs.first().cloned(),
-            others: certs.iter().skip(1).cloned().collect(),
+            leaf,
+            others,
+            friendly_names: opened.friendly_names.clone(),
+            key: opened.key.as_ref().map(ToString::to_string),
+            problem: opened.unusable.as_ref().map(ToString::to_string),
+            convertible: opened.unusable.is_none(),
+        }
+    } else {
+        Shown {
+            stem,
+            leaf,
+            others,
             friendly_names: Vec::new(),
             key: None,
             problem: Some(
@@ -61,76 +83,74 @@ fn describe(opened: &Opened, name: &str) -> Shown {
                     .into(),
             ),
             convertible: false,
-        },
-        Opened::Pfx { imported, .. } => {
-            let usable = imported.usable_for_entra();
-            Shown {
-                stem,
-                leaf: imported.leaf.clone(),
-                others: imported.others.clone(),
-                friendly_names: imported.friendly_names.clone(),
-                key: imported.key.as_ref().map(|k| k.kind().to_string()),
-                problem: usable.as_ref().err().map(ToString::to_string),
-                convertible: usable.is_ok(),
-            }
         }
-    }
+    })
 }
 
 #[component]
 pub fn Inspect() -> impl IntoView {
     let loaded = StoredValue::new(None::<Loaded>);
-    let imported = StoredValue::new(None::<Imported>);
     let needs_password = RwSignal::new(false);
     let pw = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let shown = RwSignal::new(None::<Shown>);
     let over = RwSignal::new(false);
+    // Some(what the worker is doing) while a file opens.
+    let opening = RwSignal::new(None::<String>);
 
     on_cleanup(move || {
         loaded.try_set_value(None);
-        imported.try_set_value(None);
         pw.try_update(|p| p.zeroize());
+        // The worker forgets the key it kept for Convert.
+        spawn_local(CryptoWorker.close());
     });
 
-    // Tries to open what is loaded, with the typed password if one is asked for.
+    // Opens what is loaded in the worker, with the typed password if one
+    // is asked for.
     let attempt = move |password: Option<String>| {
-        let outcome = loaded.with_value(|l| {
-            l.as_ref().map(|l| {
-                (
-                    inspect::open(&l.bytes, &l.name, password.as_deref()),
-                    l.name.clone(),
-                )
-            })
-        });
-        let Some((outcome, name)) = outcome else {
+        let Some((name, bytes)) =
+            loaded.with_value(|l| l.as_ref().map(|l| (l.name.clone(), l.bytes.clone())))
+        else {
             return;
         };
-        match outcome {
-            Ok(opened) => {
-                needs_password.set(false);
-                error.set(None);
-                shown.set(Some(describe(&opened, &name)));
-                imported.set_value(match opened {
-                    Opened::Pfx { imported, .. } => Some(*imported),
-                    Opened::Certificates(_) => None,
-                });
-                pw.update(|p| p.zeroize());
+        opening.set(Some("Opening the file…".into()));
+        error.set(None);
+        spawn_local(async move {
+            let report = Rc::new(move |p: &Progress| {
+                opening.try_set(Some(p.to_string()));
+            });
+            let outcome = CryptoWorker
+                .open(Some(&name), &bytes, password.as_deref(), true, Some(report))
+                .await;
+            drop(bytes);
+            drop(password);
+            opening.try_set(None);
+            match outcome {
+                Ok(opened) => match describe(&opened, &name) {
+                    Ok(s) => {
+                        needs_password.set(false);
+                        shown.set(Some(s));
+                        pw.update(|p| p.zeroize());
+                    }
+                    Err(e) => error.set(Some(e)),
+                },
+                Err(ToolError::Open(OpenError::NeedsPassword)) => {
+                    needs_password.set(true);
+                }
+                Err(e) => {
+                    error.set(Some(e.to_string()));
+                }
             }
-            Err(OpenError::NeedsPassword) => {
-                needs_password.set(true);
-                error.set(None);
-            }
-            Err(e) => {
-                error.set(Some(e.to_string()));
-            }
-        }
+        });
     };
 
     let take_file = move |file: Option<web_sys::File>| {
         let Some(file) = file else { return };
+        // A file still opening is abandoned for the new one.
+        if opening.get_untracked().is_some() {
+            crypto_worker::cancel();
+        }
         shown.set(None);
-        imported.set_value(None);
         needs_password.set(false);
         error.set(None);
         spawn_local(async move {
@@ -179,6 +199,14 @@ pub fn Inspect() -> impl IntoView {
                 <input id="inspect-file" type="file" accept=".pfx,.p12,.cer,.crt,.pem,.der"
                     aria-describedby="inspect-error" on:change=on_pick />
             </div>
+            <p id="inspect-progress" class="status" role="status" aria-live="polite">
+                {move || opening.get().map(|stage| view! {
+                    <progress aria-label="Opening"></progress>
+                    {format!(" {stage}")}
+                    " "
+                    <button type="button" on:click=move |_| crypto_worker::cancel()>"Cancel"</button>
+                })}
+            </p>
             <p id="inspect-error" class="error" role="alert">{move || error.get()}</p>
             <Show when=move || needs_password.get()>
                 <form class="inline" on:submit=on_password>
@@ -186,18 +214,18 @@ pub fn Inspect() -> impl IntoView {
                     <input id="inspect-password" type="password" autocomplete="off"
                         prop:value=move || pw.get()
                         on:input=move |ev| pw.set(event_target_value(&ev)) />
-                    <button type="submit" class="primary">"Open"</button>
+                    <button type="submit" class="primary" prop:disabled=move || opening.get().is_some()>"Open"</button>
                 </form>
             </Show>
             <div id="inspect-result">
-                {move || shown.get().map(|s| view! { <InspectResult shown=s imported=imported /> })}
+                {move || shown.get().map(|s| view! { <InspectResult shown=s /> })}
             </div>
         </section>
     }
 }
 
 #[component]
-fn InspectResult(shown: Shown, imported: StoredValue<Option<Imported>>) -> impl IntoView {
+fn InspectResult(shown: Shown) -> impl IntoView {
     let now = clock::now();
     let Shown {
         stem,
@@ -236,7 +264,7 @@ fn InspectResult(shown: Shown, imported: StoredValue<Option<Imported>>) -> impl 
             <ul class="chain">{chain.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
         })}
         {leaf.map(|c| view! { <PublicExport cert=c stem=stem.clone() /> })}
-        {convertible.then(|| view! { <Convert imported=imported stem=stem /> })}
+        {convertible.then(|| view! { <Convert stem=stem /> })}
     }
 }
 
@@ -256,69 +284,64 @@ fn PublicExport(cert: Certificate, stem: String) -> impl IntoView {
     }
 }
 
-/// Re-export the PFX in the other format, under a new password.
+/// Re-export the PFX in the other format, under a new password (the worker
+/// writes it from the key it kept).
 #[component]
-fn Convert(imported: StoredValue<Option<Imported>>, stem: String) -> impl IntoView {
+fn Convert(stem: String) -> impl IntoView {
     let format = RwSignal::new(ExportMode::Modern);
     let pw = RwSignal::new(String::new());
     let pw2 = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
     on_cleanup(move || {
         pw.try_update(|p| p.zeroize());
         pw2.try_update(|p| p.zeroize());
     });
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
         done.set(None);
         let (mut p, mut p2) = (pw.get_untracked(), pw2.get_untracked());
-        let result = password::confirm(&p, &p2)
-            .map_err(|e| e.to_string())
-            .and_then(|()| {
-                imported.with_value(|i| {
-                    let i = i.as_ref().ok_or("Open the file again: it was closed.")?;
-                    let (key, leaf) = i.usable_for_entra().map_err(|e| e.to_string())?;
-                    let name = i
-                        .leaf_friendly_name
-                        .clone()
-                        .or_else(|| leaf.info().ok().and_then(|x| x.subject_cn));
-                    pfx::export(
-                        key,
-                        leaf,
-                        &i.others,
-                        name.as_deref(),
-                        &p,
-                        format.get_untracked(),
-                        &mut OsRng,
-                    )
-                    .map_err(|e| e.to_string())
-                })
-            });
-        p.zeroize();
+        let confirmed = password::confirm(&p, &p2);
         p2.zeroize();
-        match result {
-            Ok(bytes) => {
-                let mode = format.get_untracked();
-                let file = format!(
-                    "{stem}-{}.pfx",
-                    if mode == ExportMode::Modern {
-                        "modern"
-                    } else {
-                        "compatible"
-                    }
-                );
-                match download::save(&file, "application/x-pkcs12", &bytes) {
-                    Ok(()) => {
-                        error.set(None);
-                        done.set(Some(format!("Saved {file}.")));
-                        pw.update(|p| p.zeroize());
-                        pw2.update(|p| p.zeroize());
-                    }
-                    Err(_) => error.set(Some("The browser refused the download: allow downloads for this page and try again.".into())),
-                }
-            }
-            Err(e) => error.set(Some(e)),
+        if let Err(e) = confirmed {
+            p.zeroize();
+            error.set(Some(e.to_string()));
+            return;
         }
+        let mode = format.get_untracked();
+        let stem = stem.clone();
+        busy.set(true);
+        spawn_local(async move {
+            let result = CryptoWorker.export(mode, &p).await;
+            p.zeroize();
+            busy.set(false);
+            match result {
+                Ok(bytes) => {
+                    let file = format!(
+                        "{stem}-{}.pfx",
+                        if mode == ExportMode::Modern {
+                            "modern"
+                        } else {
+                            "compatible"
+                        }
+                    );
+                    match download::save(&file, "application/x-pkcs12", &bytes) {
+                        Ok(()) => {
+                            error.set(None);
+                            done.set(Some(format!("Saved {file}.")));
+                            pw.update(|p| p.zeroize());
+                            pw2.update(|p| p.zeroize());
+                        }
+                        Err(_) => error.set(Some("The browser refused the download: allow downloads for this page and try again.".into())),
+                    }
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
     };
     view! {
         <form class="convert" on:submit=on_submit>

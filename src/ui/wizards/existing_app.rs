@@ -22,6 +22,7 @@ use crate::ui::fields::subscription::{SubscriptionField, Subscriptions};
 use crate::ui::fields::{radio_pair, text_input};
 use crate::ui::session::use_session;
 use crate::web::clock;
+use crate::web::crypto_worker::CryptoWorker;
 
 #[component]
 pub fn Form(prefill: Prefill) -> impl IntoView {
@@ -77,61 +78,62 @@ pub fn Form(prefill: Prefill) -> impl IntoView {
         error.set(None);
         frame.changed();
         let grant_and_register = grant.get_untracked();
-        let checked = (|| {
-            let profile = profile.selected_untracked()?;
-            let input = ExistingApplication {
+        let input = (|| {
+            Ok::<_, UiError>(ExistingApplication {
                 tenant: tenant.get_untracked(),
                 app_id: app_id.get_untracked(),
                 credential: credential()?,
                 grant_and_register,
-                profile: profile.clone(),
+                profile: profile.selected_untracked()?,
                 subscription: None,
-            };
-            let check = existing_app::check_locally(&input, clock::now())?;
-            Ok::<_, UiError>((profile, check))
+            })
         })();
-        let Some((profile, check)) = shown(error, checked) else {
+        let Some(input) = shown(error, input) else {
             return;
         };
-        let label = Some(name.get_untracked().trim().to_string())
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| format!("Application {}", check.app_id));
-        if !grant_and_register {
-            // Validated locally: that is the whole of F2 with the box off.
-            let details = RecordDetails {
-                name: label,
-                cloud: session
-                    .settings_untracked()
-                    .cloud()
-                    .unwrap_or(Cloud::Global),
-                tenant_id: check.tenant.clone(),
-                auth: check.auth_method(),
-                profile: profile.id.clone(),
-                subscription: None,
-                portal_address: None,
-            };
-            let record = ConnectionRecord::local(details, &check.app_id, clock::now());
-            frame.finish_locally(record, check.warnings.clone());
-            return;
-        }
-        let draft = (|| {
+        let name = name.get_untracked();
+        // The PFX opens in the page's crypto worker, off the page's thread.
+        submit(busy, error, async move {
+            let check =
+                existing_app::check_locally_with(&input, &CryptoWorker, clock::now()).await?;
+            let ExistingApplication { profile, .. } = input;
+            let label = Some(name.trim().to_string())
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| format!("Application {}", check.app_id));
+            if !grant_and_register {
+                // Validated locally: that is the whole of F2 with the box off.
+                let details = RecordDetails {
+                    name: label,
+                    cloud: session
+                        .settings_untracked()
+                        .cloud()
+                        .unwrap_or(Cloud::Global),
+                    tenant_id: check.tenant.clone(),
+                    auth: check.auth_method(),
+                    profile: profile.id.clone(),
+                    subscription: None,
+                    portal_address: None,
+                };
+                let record = ConnectionRecord::local(details, &check.app_id, clock::now());
+                frame.finish_locally(record, check.warnings.clone());
+                return Ok(());
+            }
             session.account().ok_or(UiError::SignInToChange)?;
             let sub = ProfileChoice::subscription(&profile, &subs)?;
             let plan =
                 existing_app::plan(&check, &profile, sub.as_ref(), clock::now(), &mut OsRng)?;
             let completion =
                 frame.record(label, check.auth_method(), profile.id.clone(), sub, None)?;
-            Ok::<_, UiError>(Draft {
-                plan,
-                completion,
-                tenant: Some(check.tenant.clone()),
-                generated: None,
-                notices: check.warnings.clone(),
-            })
-        })();
-        if let Some(draft) = shown(error, draft) {
-            submit(busy, error, async move { frame.review(draft).await });
-        }
+            frame
+                .review(Draft {
+                    plan,
+                    completion,
+                    tenant: Some(check.tenant.clone()),
+                    generated: None,
+                    notices: check.warnings.clone(),
+                })
+                .await
+        });
     };
 
     view! {

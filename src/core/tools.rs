@@ -1,0 +1,321 @@
+//! The certificate operations behind one trait: making a key, its
+//! self-signed certificate and PFX, and opening a PFX or certificate file.
+//! Natively (and in the page's crypto worker) they run in-process; the page
+//! itself sends them to its worker (`web::crypto_worker`), so that the
+//! crypto is not part of the first load and a heavy file never freezes the
+//! page. The messages between page and worker are the types below.
+
+use rand_core::CryptoRngCore;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::core::certificate::{Certificate, CertificateError, KeyKind};
+use crate::core::generate::{GenerateError, GenerateRequest};
+use crate::core::inspect::{self, OpenError, Opened, Stage};
+use crate::core::keygen::{KeyGenerator, KeySize, KeygenError};
+use crate::core::pfx::{ExportMode, PfxError};
+use crate::core::time::UnixTime;
+
+/// A certificate made with its key: the public certificate (DER) and the
+/// password-protected PFX, the only form the key leaves its maker in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GeneratedFiles {
+    pub certificate_der: Vec<u8>,
+    pub pfx: Zeroizing<Vec<u8>>,
+}
+
+/// What a file turned out to hold, without its private key: the
+/// certificates as DER, the key's kind, and whether Entra can use it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenedFile {
+    /// A PFX (else one or more public certificates).
+    pub pfx: bool,
+    /// The certificate of the key (or the first certificate of a
+    /// certificate file).
+    pub leaf: Option<Vec<u8>>,
+    pub others: Vec<Vec<u8>>,
+    pub friendly_names: Vec<String>,
+    pub key: Option<KeyKind>,
+    /// Why Entra cannot use this PFX (`None`: an RSA key with its
+    /// certificate). Always `None` for certificate files.
+    pub unusable: Option<PfxError>,
+}
+
+impl OpenedFile {
+    pub fn of(opened: &Opened) -> OpenedFile {
+        match opened {
+            Opened::Certificates(certs) => OpenedFile {
+                pfx: false,
+                leaf: certs.first().map(|c| c.der().to_vec()),
+                others: certs.iter().skip(1).map(|c| c.der().to_vec()).collect(),
+                ..OpenedFile::default()
+            },
+            Opened::Pfx { imported, .. } => OpenedFile {
+                pfx: true,
+                leaf: imported.leaf.as_ref().map(|c| c.der().to_vec()),
+                others: imported.others.iter().map(|c| c.der().to_vec()).collect(),
+                friendly_names: imported.friendly_names.clone(),
+                key: imported.key.as_ref().map(|k| k.kind()),
+                unusable: imported.usable_for_entra().err(),
+            },
+        }
+    }
+
+    /// The certificate of a PFX that Entra can use with its key.
+    pub fn usable_leaf(&self) -> Result<Certificate, ToolError> {
+        if let Some(e) = &self.unusable {
+            return Err(ToolError::Unusable(e.clone()));
+        }
+        let der = self
+            .leaf
+            .as_ref()
+            .ok_or(ToolError::Unusable(PfxError::NoCertificate))?;
+        Ok(Certificate::from_der(der)?)
+    }
+}
+
+/// Why an operation failed: the core's own errors, or the worker's.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum ToolError {
+    #[error(transparent)]
+    Generate(#[from] GenerateError),
+    #[error(transparent)]
+    Keygen(#[from] KeygenError),
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// The PFX opened but Entra cannot use it, or could not be written.
+    #[error(transparent)]
+    Unusable(#[from] PfxError),
+    #[error(transparent)]
+    Certificate(#[from] CertificateError),
+    #[error(
+        "The page's certificate tools could not run ({0}). Reload the page and try again; \
+         if you are offline, open the page once online first."
+    )]
+    Unavailable(String),
+    #[error("Stopped: nothing was opened or made.")]
+    Cancelled,
+    #[error("Open the file again: it was closed.")]
+    Closed,
+}
+
+/// Makes and opens certificates. `async` because the page's implementation
+/// runs them in its worker.
+#[allow(async_fn_in_trait)] // implementations need not be Send (the worker's is not)
+pub trait CertificateTools {
+    /// A key of `request.key_size`, its self-signed certificate and PFX,
+    /// valid from `now`. `request` and `password` must have passed
+    /// [`GenerateRequest::check`]. `rng` serves an in-process maker; the
+    /// worker draws its serial and salts from the browser's own randomness.
+    async fn make_certificate(
+        &self,
+        request: &GenerateRequest,
+        password: &str,
+        now: UnixTime,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<GeneratedFiles, ToolError>;
+
+    /// Opens a file: by its name a certificate or a PFX (`file_name`
+    /// `None`: a PFX is expected). With `password` `None` a PFX is tried
+    /// with no password and the empty one ([`OpenError::NeedsPassword`] if
+    /// neither opens it).
+    async fn open_file(
+        &self,
+        file_name: Option<&str>,
+        data: &[u8],
+        password: Option<&str>,
+    ) -> Result<OpenedFile, ToolError>;
+}
+
+/// In-process, with the key from `K`: natively, and inside the worker.
+impl<K: KeyGenerator> CertificateTools for K {
+    async fn make_certificate(
+        &self,
+        request: &GenerateRequest,
+        password: &str,
+        now: UnixTime,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<GeneratedFiles, ToolError> {
+        let key = KeyGenerator::generate(self, request.key_size).await?;
+        let g = request.build(key, password, now, rng)?;
+        Ok(GeneratedFiles {
+            certificate_der: g.certificate.into_der(),
+            pfx: Zeroizing::new(g.pfx),
+        })
+    }
+
+    async fn open_file(
+        &self,
+        file_name: Option<&str>,
+        data: &[u8],
+        password: Option<&str>,
+    ) -> Result<OpenedFile, ToolError> {
+        let opened = match file_name {
+            Some(name) => inspect::open(data, name, password)?,
+            None => {
+                if data.iter().all(u8::is_ascii_whitespace) {
+                    return Err(OpenError::Empty.into());
+                }
+                let (imported, password) = inspect::open_pfx(data, password)?;
+                Opened::Pfx {
+                    imported: Box::new(imported),
+                    password,
+                }
+            }
+        };
+        Ok(OpenedFile::of(&opened))
+    }
+}
+
+/// The worker's bin (`src/bin/crypto-worker.rs`), and the loader trunk
+/// writes for it (`data-loader-shim`), which the page starts.
+pub const WORKER_BIN: &str = "crypto-worker";
+pub const WORKER_LOADER: &str = "crypto-worker_loader.js";
+
+/// The protocol version: a page and a worker of different builds (a cache
+/// serving an old worker) refuse each other instead of misreading.
+pub const PROTOCOL: u32 = 1;
+
+/// A request from the page to its worker.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Request {
+    pub id: u32,
+    pub op: Op,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Op {
+    Generate {
+        request: GenerateRequest,
+        password: Zeroizing<String>,
+        now: UnixTime,
+    },
+    /// `keep`: the worker keeps the opened key for a later [`Op::Export`]
+    /// (one file at a time; opening another drops it).
+    Open {
+        file_name: Option<String>,
+        data: Zeroizing<Vec<u8>>,
+        password: Option<Zeroizing<String>>,
+        keep: bool,
+    },
+    /// Writes the kept PFX's key and certificates as a new PFX.
+    Export {
+        format: ExportMode,
+        password: Zeroizing<String>,
+    },
+    /// Forgets the kept key.
+    Close,
+}
+
+/// A message from the worker: one per request (and any number of
+/// [`Reply::Progress`] before it), or [`Reply::Ready`] once at start.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Reply {
+    Ready { protocol: u32 },
+    Progress { id: u32, stage: Progress },
+    Generated { id: u32, files: GeneratedFiles },
+    Opened { id: u32, file: OpenedFile },
+    Exported { id: u32, pfx: Zeroizing<Vec<u8>> },
+    Closed { id: u32 },
+    Failed { id: u32, error: ToolError },
+}
+
+/// Where a long operation has got to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Progress {
+    Open(Stage),
+    GeneratingKey(KeySize),
+    BuildingPfx,
+}
+
+impl core::fmt::Display for Progress {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Progress::Open(stage) => stage.fmt(f),
+            Progress::GeneratingKey(size) => {
+                write!(f, "Generating an RSA {}-bit key…", size.bits())
+            }
+            Progress::BuildingPfx => f.write_str("Building the certificate and the PFX…"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::certificate::CertificateRequest;
+    use crate::core::keygen::RsaKeyGenerator;
+    use rand_core::OsRng;
+
+    fn ready<F: core::future::Future>(fut: F) -> F::Output {
+        let mut fut = core::pin::pin!(fut);
+        let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+        match fut.as_mut().poll(&mut cx) {
+            core::task::Poll::Ready(v) => v,
+            core::task::Poll::Pending => panic!("in-process tools finish in one poll"),
+        }
+    }
+
+    #[test]
+    fn in_process_tools_make_a_pfx_that_opens_and_say_why_a_file_is_unusable() {
+        let request = GenerateRequest {
+            subject: CertificateRequest::new("tools"),
+            ..GenerateRequest::default()
+        };
+        let now = UnixTime(1_800_000_000);
+        let files =
+            ready(RsaKeyGenerator.make_certificate(&request, "Pw-1", now, &mut OsRng)).unwrap();
+        let opened =
+            ready(RsaKeyGenerator.open_file(Some("t.pfx"), &files.pfx, Some("Pw-1"))).unwrap();
+        assert!(opened.pfx);
+        assert_eq!(opened.leaf.as_deref(), Some(&files.certificate_der[..]));
+        assert_eq!(opened.key, Some(KeyKind::Rsa { bits: 2048 }));
+        assert_eq!(
+            opened.usable_leaf().unwrap().der(),
+            &files.certificate_der[..]
+        );
+
+        // By name, a certificate; with no name, a PFX is expected.
+        let cert =
+            ready(RsaKeyGenerator.open_file(Some("t.cer"), &files.certificate_der, None)).unwrap();
+        assert!(!cert.pfx && cert.unusable.is_none());
+        assert_eq!(
+            ready(RsaKeyGenerator.open_file(None, &files.certificate_der, None)),
+            Err(ToolError::Open(OpenError::Pfx(PfxError::DerCertificate)))
+        );
+        assert_eq!(
+            ready(RsaKeyGenerator.open_file(None, &files.pfx, None)),
+            Err(ToolError::Open(OpenError::NeedsPassword))
+        );
+    }
+
+    #[test]
+    fn messages_round_trip_through_json() {
+        let reply = Reply::Failed {
+            id: 7,
+            error: ToolError::Open(OpenError::Pfx(PfxError::NotRsa {
+                kind: KeyKind::Ec {
+                    curve: "P-256".into(),
+                },
+            })),
+        };
+        let text = serde_json::to_string(&reply).unwrap();
+        match serde_json::from_str::<Reply>(&text).unwrap() {
+            Reply::Failed { id: 7, error } => {
+                assert_eq!(
+                    error.to_string(),
+                    "Entra accepts only RSA certificates, and this one has an EC-P-256 key. Create or export an RSA certificate (2048 bits or more)."
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        let stage = Progress::Open(Stage::Deriving {
+            keys: 2,
+            iterations: 1_200_000,
+        });
+        assert_eq!(
+            stage.to_string(),
+            "Deriving 2 keys from the password (1,200,000 iterations)…"
+        );
+    }
+}
