@@ -53,6 +53,23 @@ impl Completion {
         }
     }
 
+    /// The plan's certificate was replaced (its generated key was lost with
+    /// a reload): what it saves names the new one.
+    pub fn certificate_replaced(&mut self, auth: AuthMethod) {
+        match self {
+            Completion::Record(d) => d.auth = auth,
+            Completion::Edit {
+                change: EditChange::CertificateRegistered { auth: a },
+                ..
+            }
+            | Completion::Edit {
+                change: EditChange::Recreated { auth: Some(a) },
+                ..
+            } => *a = auth,
+            Completion::Edit { .. } | Completion::Done(_) => {}
+        }
+    }
+
     /// What a finished `plan` leaves: the record saved (a new one, or the
     /// edited one in its place), or the sentence to show.
     pub fn finish(

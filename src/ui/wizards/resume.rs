@@ -8,7 +8,7 @@
 use leptos::prelude::*;
 use rand_core::OsRng;
 
-use super::frame::{Completion, Frame, GeneratedKey, SavedApply};
+use super::frame::{Frame, GeneratedKey, SavedApply};
 use crate::flows::certificate::{self, pending_registration};
 use crate::ui::error::UiError;
 use crate::ui::fields::certificate::{CertificateChoice, CertificateField};
@@ -77,9 +77,7 @@ fn LostKey(lost: GeneratedKey, saved: RwSignal<Option<SavedApply>>, frame: Frame
             let chosen =
                 certificate::decide(&source, &CryptoWorker, now, &mut OsRng).await?;
             certificate::replace_pending(&mut s.plan, &s.progress, &chosen.der, now)?;
-            if let Completion::Record(d) = &mut s.completion {
-                d.auth = chosen.auth;
-            }
+            s.completion.certificate_replaced(chosen.auth);
             s.generated_key = chosen.generated.as_ref().map(GeneratedKey::from);
             storage::save_apply(&s);
             frame.has_pfx.set(chosen.generated.is_some());
