@@ -104,10 +104,8 @@ pub fn DashboardPage() -> impl IntoView {
             .saturating_sub(OVERSCAN)
             .min(view.with(Vec::len).saturating_sub(WINDOW))
     });
-    let hits = Memo::new(move |_| match &*triage.read() {
-        Some(Ok(t)) => t.rows.clone(),
-        _ => Vec::new(),
-    });
+    // The triaged credentials by keyId: row indices move as pages arrive.
+    let hits = RwSignal::new(Vec::<String>::new());
 
     let on_triage = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -126,6 +124,16 @@ pub fn DashboardPage() -> impl IntoView {
                 }
             });
         }
+        hits.set(table.with_untracked(|t| {
+            match (t, &outcome) {
+                (Some(t), Ok(found)) => found
+                    .rows
+                    .iter()
+                    .map(|&i| t.rows[i as usize].key_id.clone())
+                    .collect(),
+                _ => Vec::new(),
+            }
+        }));
         triage.set(Some(outcome.map_err(|e| e.to_string())));
     };
 
@@ -288,7 +296,7 @@ pub fn DashboardPage() -> impl IntoView {
                                 let hits = hits.read();
                                 view.with(|v| table.with(|t| t.as_ref().map(|t| {
                                     v.iter().skip(start).take(WINDOW)
-                                        .map(|&i| row(t, i, hits.contains(&i)))
+                                        .map(|&i| row(t, i, &hits))
                                         .collect_view()
                                 })))
                             }}
@@ -301,8 +309,9 @@ pub fn DashboardPage() -> impl IntoView {
 }
 
 /// One credential as a row: the same cells for every kind.
-fn row(t: &Table, i: u32, hit: bool) -> impl IntoView + use<> {
+fn row(t: &Table, i: u32, hits: &[String]) -> impl IntoView + use<> {
     let r = &t.rows[i as usize];
+    let hit = hits.contains(&r.key_id);
     let owner = t.owner(r);
     let band = t.band(r);
     let kind = match owner.kind {
