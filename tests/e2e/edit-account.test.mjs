@@ -190,3 +190,28 @@ test('F3: a policy that forbids secrets is named before anything is sent', async
   assert.equal(secretsOf(await state(), rec.appId).length, 1);
   await page.close();
 });
+
+test('F3: another application replaces the record\'s, checked in the page, its history kept', async () => {
+  const { page, record, rec } = await openAccount('Contoso Archiver');
+  const other = (await demoRecords()).find((r) => r.name === 'Contoso Restore');
+  await page.getByRole('button', { name: 'Use another application' }).click();
+  assert.match(await page.locator('#f3-other-title').locator('..').textContent(), new RegExp(rec.tenantId));
+  await page.getByLabel('Application (client) ID').fill(other.appId);
+  await page.getByLabel('Client secret', { exact: true }).check();
+  await page.getByLabel('Client secret (value)').fill('Zq58Q~UpQGsvDxBcF8cHGBwsAtF-r0mXNik-Mbk7');
+  const changes = () => record.requests.filter((r) => r.method !== 'GET' && !r.url.includes('/oauth2/')).length;
+  const sent = changes();
+  await page.getByRole('button', { name: 'Check and switch' }).click();
+  await page.locator('#f3-other-saved').waitFor();
+  assert.equal(changes(), sent, 'switching sends nothing');
+  const records = JSON.parse(await page.evaluate(() => localStorage.getItem(
+    Object.keys(localStorage).find((k) => localStorage.getItem(k).includes('"history"')),
+  )));
+  const switched = records.filter((r) => r.name === 'Contoso Archiver');
+  assert.equal(switched.length, 1);
+  assert.equal(switched[0].appId, other.appId);
+  assert.equal(switched[0].auth.hint, 'Zq5');
+  assert.deepEqual(switched[0].history.map((h) => h.appId), [rec.appId]);
+  assert.ok(!JSON.stringify(records).includes('UpQGsv'), 'the secret is not kept');
+  await page.close();
+});
