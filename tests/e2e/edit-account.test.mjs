@@ -215,3 +215,34 @@ test('F3: another application replaces the record\'s, checked in the page, its h
   assert.ok(!JSON.stringify(records).includes('UpQGsv'), 'the secret is not kept');
   await page.close();
 });
+
+test('F3: the certificate is renewed while valid, the old key removed only after confirming', async () => {
+  const { page, rec } = await openAccount('Contoso Restore');
+  const keysOf = (s) => Object.values(s.applications).map((a) => a.body).find((b) => b.appId === rec.appId).keyCredentials;
+  const old = keysOf(await state());
+  assert.equal(old.length, 1);
+  await page.getByRole('button', { name: 'Renew the certificate' }).click();
+  await page.getByLabel('PFX password', { exact: true }).fill('Correct-Horse-42');
+  await page.getByLabel('Confirm password').fill('Correct-Horse-42');
+  await page.getByRole('button', { name: 'Review', exact: true }).click();
+  await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
+  await downloadPfxAndApply(page);
+  await page.locator('#edit-result-title').filter({ hasText: 'New certificate registered' }).waitFor({ timeout: 120_000 });
+  assert.equal(keysOf(await state()).length, 2, 'the old key is kept until the confirmation');
+
+  await page.locator('#edit-confirm').click();
+  await page.locator('#plan-steps li').first().waitFor({ timeout: 60_000 });
+  assert.match(await page.locator('#plan-steps').textContent(), new RegExp(`Remove certificate .*${old[0].keyId}`));
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.locator('#edit-result-title').filter({ hasText: 'Old credential removed' }).waitFor({ timeout: 120_000 });
+  const left = keysOf(await state());
+  assert.equal(left.length, 1);
+  assert.notEqual(left[0].keyId, old[0].keyId);
+  const records = JSON.parse(await page.evaluate(() => localStorage.getItem(
+    Object.keys(localStorage).find((k) => localStorage.getItem(k).includes('"profile"')),
+  )));
+  const now = records.find((r) => r.appId === rec.appId);
+  assert.equal(now.pending, undefined);
+  assert.equal(now.auth.thumbprint.toUpperCase(), left[0].customKeyIdentifier.toUpperCase());
+  await page.close();
+});
