@@ -16,8 +16,8 @@
 
 const CACHE = 'entra-wizard-page';
 const PAGE = new URL('./', self.location).href;
-/** trunk's content-hashed names ("entra-wizard-0123456789abcdef_bg.wasm"). */
-const HASHED = /-[0-9a-f]{16}(_bg)?\.[a-z]+$/;
+/** trunk's content-hashed names ("entra-wizard-9563e7fdcd61532_bg.wasm": a 64-bit hash in hex, unpadded). */
+const HASHED = /-[0-9a-f]{8,16}(_bg)?\.[a-z]+$/;
 
 /**
  * Same-origin files a page's HTML refers to (href, src, data-js, data-wasm,

@@ -28,7 +28,7 @@ impl core::fmt::Debug for Certificate {
 }
 
 /// What kind of public key a certificate (or a PFX private key) holds.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum KeyKind {
     Rsa {
@@ -42,6 +42,44 @@ pub enum KeyKind {
     Other {
         algorithm: String,
     },
+}
+
+/// The tagged form read as one flat object: serde's derive for a tagged
+/// enum buffers the whole object first, ~10 KB of the page's wasm for the
+/// crypto worker's answers.
+impl<'de> serde::Deserialize<'de> for KeyKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Type {
+            Rsa,
+            Ec,
+            Other,
+        }
+        #[derive(serde::Deserialize)]
+        struct Flat {
+            #[serde(rename = "type")]
+            kind: Type,
+            bits: Option<usize>,
+            curve: Option<String>,
+            algorithm: Option<String>,
+        }
+        let f = Flat::deserialize(d)?;
+        Ok(match f.kind {
+            Type::Rsa => KeyKind::Rsa {
+                bits: f.bits.ok_or_else(|| D::Error::missing_field("bits"))?,
+            },
+            Type::Ec => KeyKind::Ec {
+                curve: f.curve.ok_or_else(|| D::Error::missing_field("curve"))?,
+            },
+            Type::Other => KeyKind::Other {
+                algorithm: f
+                    .algorithm
+                    .ok_or_else(|| D::Error::missing_field("algorithm"))?,
+            },
+        })
+    }
 }
 
 impl core::fmt::Display for KeyKind {

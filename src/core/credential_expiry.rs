@@ -11,7 +11,7 @@ use crate::core::time::{DAY, UnixTime};
 pub const EXPIRES_SOON_DAYS: u64 = 30;
 
 /// Where a credential stands relative to its end date.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum CredentialStatus {
     /// Past its end date; `days_ago` whole days ago (0: within the last day).
@@ -20,6 +20,38 @@ pub enum CredentialStatus {
     ExpiresSoon { days: u64 },
     /// Ends later; `days` whole days left.
     Valid { days: u64 },
+}
+
+/// The tagged form read as one flat object (serde's derive for a tagged enum
+/// buffers the whole object first, which costs the page's wasm).
+impl<'de> serde::Deserialize<'de> for CredentialStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Status {
+            Expired,
+            ExpiresSoon,
+            Valid,
+        }
+        #[derive(serde::Deserialize)]
+        struct Flat {
+            status: Status,
+            days_ago: Option<u64>,
+            days: Option<u64>,
+        }
+        let f = Flat::deserialize(d)?;
+        let days = || f.days.ok_or_else(|| D::Error::missing_field("days"));
+        Ok(match f.status {
+            Status::Expired => CredentialStatus::Expired {
+                days_ago: f
+                    .days_ago
+                    .ok_or_else(|| D::Error::missing_field("days_ago"))?,
+            },
+            Status::ExpiresSoon => CredentialStatus::ExpiresSoon { days: days()? },
+            Status::Valid => CredentialStatus::Valid { days: days()? },
+        })
+    }
 }
 
 /// The status of a credential that ends at `end`, seen at `now`. A
@@ -149,5 +181,25 @@ mod tests {
             serde_json::to_string(&status(NOW.plus_days(12), NOW)).unwrap(),
             r#"{"status":"expires_soon","days":12}"#
         );
+    }
+
+    #[test]
+    fn statuses_read_back_what_they_write() {
+        for status in [
+            CredentialStatus::Expired { days_ago: 3 },
+            CredentialStatus::ExpiresSoon { days: 0 },
+            CredentialStatus::Valid { days: 200 },
+        ] {
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(
+                serde_json::from_str::<CredentialStatus>(&json).unwrap(),
+                status
+            );
+        }
+        assert_eq!(
+            serde_json::to_string(&CredentialStatus::Expired { days_ago: 3 }).unwrap(),
+            r#"{"status":"expired","days_ago":3}"#
+        );
+        assert!(serde_json::from_str::<CredentialStatus>(r#"{"status":"valid"}"#).is_err());
     }
 }

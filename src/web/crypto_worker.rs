@@ -26,13 +26,14 @@ use crate::core::generate::GenerateRequest;
 use crate::core::pfx::ExportMode;
 use crate::core::time::UnixTime;
 use crate::core::tools::{
-    CertificateTools, GeneratedFiles, Op, OpenedFile, PROTOCOL, Progress, Reply, Request, ToolError,
+    CertificateTools, GeneratedFiles, Op, OpenedFile, Output, PROTOCOL, Reply, Request, ToolError,
 };
 
 use crate::core::tools::WORKER_LOADER;
 
-type OnProgress = Rc<dyn Fn(&Progress)>;
-type Slot = Rc<RefCell<Option<Result<Reply, ToolError>>>>;
+/// Shown what the worker is doing (a [`crate::core::tools::Progress`]'s sentence).
+type OnProgress = Rc<dyn Fn(&str)>;
+type Slot = Rc<RefCell<Option<Result<Output, ToolError>>>>;
 
 struct Pending {
     resolve: Function,
@@ -59,7 +60,7 @@ fn send(worker: &Worker, message: &js_sys::Uint8Array) {
     let _ = worker.post_message_with_transfer(message, &Array::of1(&message.buffer()));
 }
 
-fn settle(pending: Pending, result: Result<Reply, ToolError>) {
+fn settle(pending: Pending, result: Result<Output, ToolError>) {
     *pending.slot.borrow_mut() = Some(result);
     let _ = pending.resolve.call0(&JsValue::UNDEFINED);
 }
@@ -92,13 +93,13 @@ fn on_message(ev: MessageEvent) {
         Ok(r) => r,
         Err(e) => return stop(ToolError::Unavailable(format!("unreadable answer: {e}"))),
     };
-    let id = match &reply {
-        Reply::Ready { protocol } if *protocol != PROTOCOL => {
+    let (id, result) = match reply {
+        Reply::Ready(protocol) if protocol != PROTOCOL => {
             return stop(ToolError::Unavailable(
                 "the page and its cached worker are of different versions".into(),
             ));
         }
-        Reply::Ready { .. } => {
+        Reply::Ready(_) => {
             WORKER.with_borrow_mut(|w| {
                 if let Some(r) = w {
                     r.ready = true;
@@ -109,29 +110,21 @@ fn on_message(ev: MessageEvent) {
             });
             return;
         }
-        Reply::Progress { id, stage } => {
+        Reply::Progress(id, stage) => {
             let report = WORKER.with_borrow(|w| {
                 w.as_ref()
-                    .and_then(|r| r.pending.get(id))
+                    .and_then(|r| r.pending.get(&id))
                     .and_then(|p| p.progress.clone())
             });
             if let Some(report) = report {
-                report(stage);
+                report(&stage);
             }
             return;
         }
-        Reply::Generated { id, .. }
-        | Reply::Opened { id, .. }
-        | Reply::Exported { id, .. }
-        | Reply::Closed { id }
-        | Reply::Failed { id, .. } => *id,
+        Reply::Done(id, result) => (id, result),
     };
     let pending = WORKER.with_borrow_mut(|w| w.as_mut().and_then(|r| r.pending.remove(&id)));
     if let Some(pending) = pending {
-        let result = match reply {
-            Reply::Failed { error, .. } => Err(error),
-            other => Ok(other),
-        };
         settle(pending, result);
     }
 }
@@ -168,7 +161,7 @@ fn describe(e: &JsValue) -> String {
 }
 
 /// Sends `op` to the worker (starting it if needed) and waits for its answer.
-async fn call(op: Op, progress: Option<OnProgress>) -> Result<Reply, ToolError> {
+async fn call(op: Op, progress: Option<OnProgress>) -> Result<Output, ToolError> {
     let id = NEXT_ID.with(|n| {
         let id = n.get();
         n.set(id.wrapping_add(1).max(1));
@@ -207,8 +200,8 @@ async fn call(op: Op, progress: Option<OnProgress>) -> Result<Reply, ToolError> 
         .unwrap_or(Err(ToolError::Cancelled))
 }
 
-fn unexpected(reply: Reply) -> ToolError {
-    ToolError::Unavailable(format!("unexpected answer {reply:?}"))
+fn unexpected(output: Output) -> ToolError {
+    ToolError::Unavailable(format!("unexpected answer {output:?}"))
 }
 
 /// Stops whatever the worker is doing (a heavy PFX, a key): the waiting
@@ -237,7 +230,7 @@ impl CryptoWorker {
             now,
         };
         match call(op, progress).await? {
-            Reply::Generated { files, .. } => Ok(files),
+            Output::Generated(files) => Ok(files),
             other => Err(unexpected(other)),
         }
     }
@@ -259,7 +252,7 @@ impl CryptoWorker {
             keep,
         };
         match call(op, progress).await? {
-            Reply::Opened { file, .. } => Ok(file),
+            Output::Opened(file) => Ok(file),
             other => Err(unexpected(other)),
         }
     }
@@ -275,7 +268,7 @@ impl CryptoWorker {
             password: Zeroizing::new(password.to_string()),
         };
         match call(op, None).await? {
-            Reply::Exported { pfx, .. } => Ok(pfx),
+            Output::Exported(pfx) => Ok(pfx),
             other => Err(unexpected(other)),
         }
     }

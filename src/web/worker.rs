@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 use crate::core::inspect::{self, Opened};
 use crate::core::pfx::{self, Imported};
 use crate::core::tools::{
-    CertificateTools, Op, OpenedFile, PROTOCOL, Progress, Reply, Request, ToolError,
+    CertificateTools, Op, OpenedFile, Output, PROTOCOL, Progress, Reply, Request, ToolError,
 };
 use crate::web::webcrypto::{WebCryptoKeyGenerator, WebCryptoPbkdf2};
 
@@ -52,7 +52,7 @@ fn post(reply: &Reply) {
 }
 
 fn progress(id: u32, stage: Progress) {
-    post(&Reply::Progress { id, stage });
+    post(&Reply::Progress(id, stage.to_string()));
 }
 
 /// Listens to the page, then says it is ready (messages sent before that
@@ -62,22 +62,24 @@ pub fn start() {
         let bytes = take_bytes(&ev.data());
         wasm_bindgen_futures::spawn_local(async move {
             match serde_json::from_slice::<Request>(&bytes) {
-                Ok(request) => post(&answer(request).await),
-                Err(e) => post(&Reply::Failed {
-                    id: 0,
-                    error: ToolError::Unavailable(format!("unreadable request: {e}")),
-                }),
+                Ok(request) => {
+                    let id = request.id;
+                    post(&Reply::Done(id, answer(request).await))
+                }
+                Err(e) => post(&Reply::Done(
+                    0,
+                    Err(ToolError::Unavailable(format!("unreadable request: {e}"))),
+                )),
             }
         });
     });
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The listener lives as long as the worker.
     on_message.forget();
-    post(&Reply::Ready { protocol: PROTOCOL });
+    post(&Reply::Ready(PROTOCOL));
 }
 
-async fn answer(Request { id, op }: Request) -> Reply {
-    let failed = |error: ToolError| Reply::Failed { id, error };
+async fn answer(Request { id, op }: Request) -> Result<Output, ToolError> {
     match op {
         Op::Generate {
             request,
@@ -85,13 +87,10 @@ async fn answer(Request { id, op }: Request) -> Reply {
             now,
         } => {
             progress(id, Progress::GeneratingKey(request.key_size));
-            match WebCryptoKeyGenerator
+            WebCryptoKeyGenerator
                 .make_certificate(&request, &password, now, &mut OsRng)
                 .await
-            {
-                Ok(files) => Reply::Generated { id, files },
-                Err(e) => failed(e),
-            }
+                .map(Output::Generated)
         }
         Op::Open {
             file_name,
@@ -108,19 +107,15 @@ async fn answer(Request { id, op }: Request) -> Reply {
                 &mut report,
             )
             .await;
-            match opened {
-                Ok(opened) => {
-                    let file = OpenedFile::of(&opened);
-                    if keep {
-                        KEPT.set(match opened {
-                            Opened::Pfx { imported, .. } => Some(*imported),
-                            Opened::Certificates(_) => None,
-                        });
-                    }
-                    Reply::Opened { id, file }
-                }
-                Err(e) => failed(e.into()),
+            let opened = opened?;
+            let file = OpenedFile::of(&opened);
+            if keep {
+                KEPT.set(match opened {
+                    Opened::Pfx { imported, .. } => Some(*imported),
+                    Opened::Certificates(_) => None,
+                });
             }
+            Ok(Output::Opened(file))
         }
         Op::Export { format, password } => {
             progress(id, Progress::BuildingPfx);
@@ -142,17 +137,11 @@ async fn answer(Request { id, op }: Request) -> Reply {
                 )
                 .map_err(ToolError::from)
             });
-            match exported {
-                Ok(pfx) => Reply::Exported {
-                    id,
-                    pfx: Zeroizing::new(pfx),
-                },
-                Err(e) => failed(e),
-            }
+            exported.map(|pfx| Output::Exported(Zeroizing::new(pfx)))
         }
         Op::Close => {
             KEPT.set(None);
-            Reply::Closed { id }
+            Ok(Output::Closed)
         }
     }
 }

@@ -81,8 +81,7 @@ pub fn Generate() -> impl IntoView {
         progress.set(String::new());
         spawn_local(async move {
             let mut password = password;
-            let report =
-                Rc::new(move |p: &crate::core::tools::Progress| progress.set(p.to_string()));
+            let report = Rc::new(move |p: &str| progress.set(p.to_string()));
             let outcome = CryptoWorker
                 .generate(&request, &password, clock::now(), Some(report))
                 .await

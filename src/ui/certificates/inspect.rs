@@ -17,7 +17,7 @@ use crate::core::generate::file_stem;
 use crate::core::inspect::OpenError;
 use crate::core::password;
 use crate::core::pfx::ExportMode;
-use crate::core::tools::{OpenedFile, Progress, ToolError};
+use crate::core::tools::{OpenedFile, ToolError};
 use crate::web::crypto_worker::{self, CryptoWorker};
 use crate::web::{clock, download};
 
@@ -116,7 +116,7 @@ pub fn Inspect() -> impl IntoView {
         opening.set(Some("Opening the file…".into()));
         error.set(None);
         spawn_local(async move {
-            let report = Rc::new(move |p: &Progress| {
+            let report = Rc::new(move |p: &str| {
                 opening.try_set(Some(p.to_string()));
             });
             let outcome = CryptoWorker

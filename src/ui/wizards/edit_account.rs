@@ -33,6 +33,7 @@ use crate::ui::fields::radio_pair;
 use crate::ui::session::{Session, use_session};
 use crate::ui::storage;
 use crate::web::clock;
+use crate::web::crypto_worker::CryptoWorker;
 
 /// What the page is doing with the account, shared with the result card.
 #[derive(Clone, Copy)]
@@ -573,8 +574,11 @@ fn AnotherApplicationForm() -> impl IntoView {
     let on_file = on_pick(file, error);
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
         let r = ctx.record.get_untracked();
-        let outcome = (|| {
+        let input = (|| {
             let credential = if use_secret.get_untracked() {
                 Credential::Secret(Zeroizing::new(secret.get_untracked()))
             } else {
@@ -587,27 +591,33 @@ fn AnotherApplicationForm() -> impl IntoView {
                     password: (!p.is_empty()).then(|| Zeroizing::new(p)),
                 }
             };
-            let input = ExistingApplication {
+            Ok::<_, UiError>(ExistingApplication {
                 tenant: r.tenant_id.clone(),
                 app_id: app_id.get_untracked(),
                 credential,
                 grant_and_register: false,
                 profile: profile_of(&r)?,
                 subscription: None,
-            };
-            let check = existing_app::check_locally(&input, clock::now())?;
-            let new = edit_account::switch_application(&r, &check, clock::now())?;
-            Ok::<_, UiError>((new, check.warnings))
+            })
         })();
-        if let Some((new, warnings)) = shown(error, outcome) {
+        let Some(input) = shown(error, input) else {
+            return;
+        };
+        // The PFX opens in the page's crypto worker, off the page's thread
+        // (and its import code stays out of the first load).
+        submit(busy, error, async move {
+            let check =
+                existing_app::check_locally_with(&input, &CryptoWorker, clock::now()).await?;
+            let new = edit_account::switch_application(&r, &check, clock::now())?;
             secret.update(|s| s.zeroize());
             pw.update(|p| p.zeroize());
             save(&r, new.clone());
             ctx.record.set(new.clone());
             ctx.state.set(None);
             ctx.refresh();
-            done.set(Some((new, warnings)));
-        }
+            done.set(Some((new, check.warnings)));
+            Ok(())
+        });
     };
     view! {
         <FormPanel prefix="f3-other" title="Use another application" on_submit=Callback::new(on_submit)
