@@ -118,15 +118,22 @@ impl Status {
         let what = credential_name(auth);
         match self {
             Status::Healthy { days } => format!(
-                "Healthy: the {what} is valid for {days} more days and the application has its profile's roles."
+                "Healthy: the {what} is valid for {} more and nothing its profile needs is missing.",
+                day_count(*days)
+            ),
+            Status::ExpiresSoon { days: 0 } => format!(
+                "The {what} expires today: renew it before the service stops signing in."
             ),
             Status::ExpiresSoon { days } => format!(
-                "The {what} expires in {days} day{}: renew it before the service stops signing in.",
-                if *days == 1 { "" } else { "s" }
+                "The {what} expires in {}: renew it before the service stops signing in.",
+                day_count(*days)
+            ),
+            Status::Expired { days_ago: 0 } => format!(
+                "The {what} expired today: the service can no longer sign in. Renew it."
             ),
             Status::Expired { days_ago } => format!(
-                "The {what} expired {days_ago} day{} ago: the service can no longer sign in. Renew it.",
-                if *days_ago == 1 { "" } else { "s" }
+                "The {what} expired {} ago: the service can no longer sign in. Renew it.",
+                day_count(*days_ago)
             ),
             Status::ApplicationDeleted => "The application no longer exists in the tenant: re-create \
                  it (the service must then be given the new application ID) or use another application."
@@ -173,6 +180,14 @@ impl Status {
             }
             _ => renew,
         }
+    }
+}
+
+fn day_count(n: u64) -> String {
+    if n == 1 {
+        "1 day".into()
+    } else {
+        format!("{n} days")
     }
 }
 
