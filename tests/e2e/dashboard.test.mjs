@@ -191,6 +191,16 @@ test('the demo tenant by expiry, counts as in the emulator, a pasted AADSTS70002
   const lines = readFileSync(path, 'utf8').split('\r\n').filter(Boolean);
   assert.match(lines[0], /^Application,Application \(client\) ID,/);
   assert.equal(lines.length - 1, Object.values(expected.counts).reduce((a, b) => a + b, 0));
+  // The calendar: an event with a reminder 30 days before for each credential not yet ended.
+  const [calendar] = await Promise.all([page.waitForEvent('download'), page.locator('#export-ics').click()]);
+  assert.equal(calendar.suggestedFilename(), 'credential-expiry.ics');
+  const icsPath = join(TMP, `dashboard-${Date.now()}.ics`);
+  await calendar.saveAs(icsPath);
+  const ics = readFileSync(icsPath, 'utf8');
+  assert.match(ics, /^BEGIN:VCALENDAR\r\nVERSION:2\.0\r\n/);
+  const notEnded = Object.values(expected.counts).reduce((a, b) => a + b, 0) - expected.counts.expired;
+  assert.equal(ics.split('BEGIN:VEVENT').length - 1, notEnded);
+  assert.equal(ics.split('TRIGGER:-P30D').length - 1, notEnded);
   assert.deepEqual(record.pageErrors, []);
   await page.close();
 });
@@ -205,6 +215,8 @@ test('a large tenant: one request per 999 applications, only the rows on screen 
   const rows = page.locator('.vt-body .vt-row');
   await rows.first().waitFor({ timeout: 60_000 });
   const firstRow = Date.now() - t0;
+  // The first page's rows are shown while the next pages are read.
+  assert.match(await page.locator('#dashboard-progress').textContent(), /Reading…/);
   const summary = await loaded(page);
   const complete = Date.now() - t0;
   const expected = await expectedCounts();
