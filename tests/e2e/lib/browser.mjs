@@ -50,8 +50,11 @@ export async function launch() {
 // The browser fetches the page's icons, its manifest and its service worker
 // script on its own, whenever it chooses (the manifest's icon can come well
 // after load): plain GETs of those files carry nothing from the page, so
-// they are not counted among the page's requests. Anything else is.
-const SHELL_FILES = /^\/(favicon(-[0-9a-f]+)?\.svg|manifest\.webmanifest|sw\.js)$/;
+// they are not counted among the page's requests. Nor is the page's crypto
+// worker (its loader, script and wasm: the page's own code, loaded the first
+// time a certificate is made or opened); they are listed in `record.shell`.
+// Anything else is.
+const SHELL_FILES = /^\/(favicon(-[0-9a-f]+)?\.svg|manifest\.webmanifest|sw\.js|crypto-worker(_loader|_bg)?\.(js|wasm))$/;
 function isShellFetch(r) {
   const url = new URL(r.url());
   return r.method() === 'GET' && url.origin === new URL(BASE_URL).origin
@@ -61,11 +64,12 @@ function isShellFetch(r) {
 /** Opens a page and records its console errors, page errors and requests. */
 export async function openPage(context, path = '/') {
   const page = await context.newPage();
-  const record = { consoleErrors: [], pageErrors: [], requests: [] };
+  const record = { consoleErrors: [], pageErrors: [], requests: [], shell: [] };
   page.on('console', (m) => { if (m.type() === 'error') record.consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => record.pageErrors.push(String(e)));
   page.on('request', (r) => {
-    if (!isShellFetch(r)) record.requests.push({ method: r.method(), url: r.url(), body: r.postData() });
+    if (isShellFetch(r)) record.shell.push(new URL(r.url()).pathname);
+    else record.requests.push({ method: r.method(), url: r.url(), body: r.postData() });
   });
   await page.goto(new URL(path, BASE_URL).href);
   // The wasm app has mounted once the navigation is there.
