@@ -108,3 +108,81 @@ async fn a_plan_is_applied_by_one_tab_at_a_time() {
     assert_eq!(with_plan_lock("plan-2", || async { 2 }).await, Ok(2));
     assert_eq!(with_plan_lock("plan-1", || async { 1 }).await, Ok(1));
 }
+
+#[wasm_bindgen_test]
+async fn webcrypto_pbkdf2_keys_open_a_modern_pfx_and_a_wrong_password_is_refused() {
+    use entra_wizard::core::certificate::CertificateRequest;
+    use entra_wizard::core::generate::GenerateRequest;
+    use entra_wizard::core::inspect::{self, Opened, Pbkdf2Deriver, Stage};
+    use entra_wizard::core::keygen::{KeyGenerator, KeySize};
+    use entra_wizard::core::pfx::{self, ExportMode};
+    use entra_wizard::web::webcrypto::{WebCryptoKeyGenerator, WebCryptoPbkdf2};
+
+    let key = WebCryptoKeyGenerator
+        .generate(KeySize::Rsa2048)
+        .await
+        .unwrap();
+    let request = GenerateRequest {
+        subject: CertificateRequest::new("pbkdf2"),
+        format: ExportMode::Modern,
+        ..GenerateRequest::default()
+    };
+    let generated = request
+        .build(
+            key,
+            "Pässword-2",
+            entra_wizard::web::clock::now(),
+            &mut rand_core::OsRng,
+        )
+        .unwrap();
+
+    // The jobs of a modern PFX (key bag and certificates), derived by
+    // WebCrypto, equal the pbkdf2 crate's keys.
+    let opening = pfx::decode(&generated.pfx, Some("Pässword-2")).unwrap();
+    let jobs = opening.pbkdf2_jobs();
+    assert_eq!(jobs.len(), 2);
+    let started = WebCryptoPbkdf2
+        .start(opening.pbkdf2_password(), &jobs)
+        .await;
+    assert_eq!(started.len(), 2, "WebCrypto took both derivations");
+    let derived = WebCryptoPbkdf2.finish(started).await;
+    assert_eq!(derived.len(), 2);
+    // Keys given are used as they are (a wrong one fails after the MAC
+    // check: see core::inspect's tests): WebCrypto's open the bags.
+    let mut budget = pfx::IterationBudget::new();
+    let imported = opening.import(&mut budget, &derived).unwrap();
+    assert_eq!(imported.leaf.unwrap().sha1_hex(), generated.info.sha1);
+
+    // open_with: WebCrypto's keys open the file to the same certificate.
+    let mut stages = Vec::new();
+    let opened = inspect::open_with(
+        &generated.pfx,
+        Some("modern.pfx"),
+        Some("Pässword-2"),
+        &WebCryptoPbkdf2,
+        &mut |s| stages.push(s),
+    )
+    .await
+    .unwrap();
+    match opened {
+        Opened::Pfx { imported, .. } => {
+            assert_eq!(imported.leaf.unwrap().sha1_hex(), generated.info.sha1)
+        }
+        Opened::Certificates(_) => panic!("a PFX opened as certificates"),
+    }
+    assert!(
+        stages
+            .iter()
+            .any(|s| matches!(s, Stage::Deriving { keys: 2, .. }))
+    );
+    // A wrong password is refused as such.
+    let wrong = inspect::open_with(
+        &generated.pfx,
+        Some("modern.pfx"),
+        Some("not-it"),
+        &WebCryptoPbkdf2,
+        &mut |_| {},
+    )
+    .await;
+    assert_eq!(wrong.err().unwrap().kind(), "wrong_password");
+}
