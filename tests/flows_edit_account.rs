@@ -141,7 +141,16 @@ async fn status_lines_name_what_is_wrong_and_what_fixes_it() {
     );
     assert_eq!(
         state.status.actions(&archiver.auth),
-        [Action::RenewSecret, Action::PasteSecret]
+        [
+            Action::RenewSecret,
+            Action::PasteSecret,
+            Action::SwitchToCertificate
+        ]
+    );
+    // No policy forbids secrets there: the state offers the same.
+    assert_eq!(
+        state.actions(&archiver.auth, now),
+        state.status.actions(&archiver.auth)
     );
 
     // The certificate that expired.
@@ -875,6 +884,8 @@ async fn a_policy_that_forbids_secrets_is_named_before_anything_is_sent() {
         refused.to_string().contains("at most 365 days"),
         "{refused}"
     );
+    // Measured as registered, notBefore to notAfter, as Graph checks it: a
+    // year and a day is refused, a year from now is allowed.
     assert!(
         edit_account::renew_certificate(
             &rec,
@@ -883,7 +894,100 @@ async fn a_policy_that_forbids_secrets_is_named_before_anything_is_sent() {
             now,
             &mut rand_core::OsRng
         )
+        .is_err()
+    );
+    let a_year = |cn: &str| {
+        entra_wizard::core::certificate::self_signed(
+            key(),
+            &entra_wizard::core::certificate::CertificateRequest::new(cn),
+            [8; 10],
+            now,
+            now.plus_days(365),
+        )
+        .unwrap()
+    };
+    assert!(
+        edit_account::renew_certificate(
+            &rec,
+            a_year("Reports").der(),
+            &state.policy,
+            now,
+            &mut rand_core::OsRng
+        )
         .is_ok()
+    );
+
+    // What the page offers: the policy named, the certificate first, no
+    // new secret.
+    let named = state.secrets_forbidden(now).unwrap().to_string();
+    assert!(named.contains("Contoso: certificates only"), "{named}");
+    assert_eq!(
+        state.actions(&rec.auth, now),
+        [Action::SwitchToCertificate, Action::PasteSecret]
+    );
+    // The way out: the service moves to a certificate; on confirm the
+    // secret made before the policy is removed.
+    let cert = a_year("Contoso Reports");
+    let thumb = cert.info().unwrap().sha1;
+    let edit = edit_account::renew_certificate(
+        &rec,
+        cert.der(),
+        &state.policy,
+        now,
+        &mut rand_core::OsRng,
+    )
+    .unwrap();
+    assert!(
+        edit.plan.title.contains("to a certificate"),
+        "{}",
+        edit.plan.title
+    );
+    let progress = apply(&api, &edit.plan).await;
+    let pending = edit_account::complete(
+        &rec,
+        &edit.plan,
+        &edit.change,
+        &progress,
+        SecretFacts::default(),
+        now,
+    );
+    let state = edit_account::read(&api, &pending, None, now).await.unwrap();
+    assert_eq!(
+        secrets(&env.state().await, &rec.app_id).len(),
+        1,
+        "kept until confirmed"
+    );
+    let confirm = edit_account::confirm(&pending, &state, &mut rand_core::OsRng).unwrap();
+    assert!(
+        confirm
+            .plan
+            .steps
+            .iter()
+            .any(|s| matches!(s, entra_wizard::plan::Step::RemovePassword(_))),
+        "{:?}",
+        confirm.plan.steps
+    );
+    let done = apply(&api, &confirm.plan).await;
+    let moved = edit_account::complete(
+        &pending,
+        &confirm.plan,
+        &confirm.change,
+        &done,
+        SecretFacts::default(),
+        now,
+    );
+    assert!(
+        matches!(&moved.auth, AuthMethod::Certificate { thumbprint, .. } if thumbprint.eq_ignore_ascii_case(&thumb))
+    );
+    assert!(
+        secrets(&env.state().await, &rec.app_id).is_empty(),
+        "the secret is gone"
+    );
+    let state = edit_account::read(&api, &moved, None, now).await.unwrap();
+    assert!(
+        matches!(state.status, Status::Healthy { .. }),
+        "{:?}",
+        state.status
     );
     env.stop().await;
 }

@@ -21,6 +21,7 @@ use crate::plan::{Plan, Progress, Step};
 
 use super::InputError;
 use super::connection::AuthMethod;
+use super::policy::{CredentialKind, PolicyError, PolicyView};
 
 /// The key size of a certificate generated for a service.
 pub const KEY_SIZE: KeySize = KeySize::Rsa2048;
@@ -72,6 +73,61 @@ impl CertificateSource {
     /// before the certificate is registered).
     pub fn is_generated(&self) -> bool {
         matches!(self, CertificateSource::Generate { .. })
+    }
+
+    /// A generated certificate lasts `months` (what [`generated_months`]
+    /// says the policy allows); an imported one is what it is.
+    pub fn limit_months(&mut self, months: u32) {
+        if let CertificateSource::Generate {
+            validity_months, ..
+        } = self
+        {
+            *validity_months = months;
+        }
+    }
+}
+
+/// At least how far before `now` a certificate generated here starts
+/// (`core::generate` allows a few minutes of clock skew).
+const START_MARGIN_SECS: u64 = 600;
+
+/// How long a certificate generated here from `now` lasts, in seconds, at
+/// most: its keyCredential runs from notBefore to notAfter, which is what a
+/// policy's `asymmetricKeyLifetime` limits.
+fn generated_lifetime(months: u32, now: UnixTime) -> u64 {
+    now.plus_months(months).0 - now.0 + START_MARGIN_SECS
+}
+
+/// The months a certificate generated here may last under `policy` (for an
+/// application created at `app_created`, when known): the wizards' 12, or
+/// fewer when the policy's maximum lifetime is shorter, with the sentence
+/// that says which policy shortened it.
+pub fn generated_months(
+    policy: &PolicyView,
+    app_created: Option<UnixTime>,
+    now: UnixTime,
+) -> Result<(u32, Option<String>), PolicyError> {
+    let kind = CredentialKind::Certificate;
+    let full = generated_lifetime(LIFETIME_MONTHS, now);
+    let allowed = policy.evaluate(kind, full, app_created, now)?;
+    let Some(decider) = allowed.clamped_from.and(allowed.decided_by.clone()) else {
+        return Ok((LIFETIME_MONTHS, allowed.note()));
+    };
+    match (1..LIFETIME_MONTHS)
+        .rev()
+        .find(|m| generated_lifetime(*m, now) <= allowed.lifetime_secs)
+    {
+        Some(months) => Ok((
+            months,
+            Some(format!(
+                "The new certificate is made for {months} months instead of {LIFETIME_MONTHS}: \
+                 {decider} allows certificates no longer."
+            )),
+        )),
+        // Not even a month: the policy's own refusal.
+        None => policy
+            .check_fixed(kind, generated_lifetime(1, now), app_created, now)
+            .map(|_| (1, None)),
     }
 }
 

@@ -92,6 +92,10 @@ pub enum Action {
     RenewSecret,
     PasteSecret,
     RenewCertificate,
+    /// A secret's service moves to a certificate (Microsoft's advice, and
+    /// the way out when a policy forbids secrets): the same plan as
+    /// [`Action::RenewCertificate`]; the confirm removes the old secret.
+    SwitchToCertificate,
     Recreate,
     ProvideAnother,
     AssignRoles,
@@ -104,6 +108,7 @@ impl Action {
             Action::RenewSecret => "Renew the secret",
             Action::PasteSecret => "Enter a secret made elsewhere",
             Action::RenewCertificate => "Renew the certificate",
+            Action::SwitchToCertificate => "Use a certificate instead",
             Action::Recreate => "Re-create the application",
             Action::ProvideAnother => "Use another application",
             Action::AssignRoles => "Assign the missing roles",
@@ -162,7 +167,11 @@ impl Status {
     pub fn actions(&self, auth: &AuthMethod) -> Vec<Action> {
         let secret = matches!(auth, AuthMethod::ClientSecret { .. });
         let renew = if secret {
-            vec![Action::RenewSecret, Action::PasteSecret]
+            vec![
+                Action::RenewSecret,
+                Action::PasteSecret,
+                Action::SwitchToCertificate,
+            ]
         } else {
             vec![Action::RenewCertificate]
         };
@@ -221,6 +230,34 @@ pub struct AccountState {
 }
 
 impl AccountState {
+    /// The actions to offer for `auth`, as the status says, less what the
+    /// application's policy forbids: with secrets forbidden, a secret's
+    /// service is offered the certificate first and no new secret.
+    pub fn actions(&self, auth: &AuthMethod, now: UnixTime) -> Vec<Action> {
+        let mut actions = self.status.actions(auth);
+        if self.secrets_forbidden(now).is_some() && actions.contains(&Action::SwitchToCertificate) {
+            actions.retain(|a| !matches!(a, Action::RenewSecret | Action::SwitchToCertificate));
+            let at = actions
+                .iter()
+                .position(|a| *a == Action::PasteSecret)
+                .unwrap_or(actions.len());
+            actions.insert(at, Action::SwitchToCertificate);
+        }
+        actions
+    }
+
+    /// The policy's refusal of new secrets, naming the policy (shown before
+    /// anything is planned), when it forbids them.
+    pub fn secrets_forbidden(&self, now: UnixTime) -> Option<PolicyError> {
+        match self
+            .policy
+            .evaluate(policy::CredentialKind::Secret, DAY, None, now)
+        {
+            Err(e @ PolicyError::TypeNotAllowed { .. }) => Some(e),
+            _ => None,
+        }
+    }
+
     /// The credential the record uses, if it is registered.
     pub fn in_use(&self) -> Option<&CredentialView> {
         self.credentials.iter().find(|c| c.in_use)
@@ -511,10 +548,9 @@ fn certificate_allowed(
     let info = cert
         .info()
         .map_err(|e| InputError::Certificate(e.to_string()))?;
-    let lifetime = info
-        .not_after
-        .0
-        .saturating_sub(info.not_before.0.max(now.0));
+    // As registered: the keyCredential runs from notBefore to notAfter,
+    // and that span is what the policy's asymmetricKeyLifetime limits.
+    let lifetime = info.not_after.0.saturating_sub(info.not_before.0);
     Ok(policy
         .check_fixed(
             policy::CredentialKind::Certificate,
@@ -614,7 +650,17 @@ pub fn renew_certificate(
     Ok(Edit {
         plan: Plan::new(
             plan_id(rng),
-            format!("Renew the certificate of '{}'", record.name),
+            match record.auth {
+                AuthMethod::ClientSecret { .. } => {
+                    format!(
+                        "Move '{}' from its client secret to a certificate",
+                        record.name
+                    )
+                }
+                AuthMethod::Certificate { .. } => {
+                    format!("Renew the certificate of '{}'", record.name)
+                }
+            },
             vec![find(record), register],
         ),
         change: EditChange::CertificateRegistered { auth },

@@ -36,7 +36,6 @@ use crate::plan::step::{FindApplication, RemoveKeyCredential};
 use crate::plan::{Plan, Step, new_guid};
 
 use super::InputError;
-use super::certificate::LIFETIME_MONTHS;
 use super::connection::{AuthMethod, ConnectionRecord};
 use super::policy::{self, CredentialKind, PolicyError, PolicyView};
 
@@ -395,45 +394,14 @@ pub async fn read_policy<C: HttpClient, S: Sleeper>(
     policy::read_for_application(api, Some(&found.owner.object_id)).await
 }
 
-/// At least how far before `now` a certificate generated here starts
-/// (`core::generate` allows a few minutes of clock skew).
-const START_MARGIN_SECS: u64 = 600;
-
-/// How long a certificate generated here from `now` lasts, in seconds, at
-/// most.
-fn generated_lifetime(months: u32, now: UnixTime) -> u64 {
-    now.plus_months(months).0 - now.0 + START_MARGIN_SECS
-}
-
-/// The months a certificate generated here may last under `policy`: the
-/// wizards' 12, or fewer when the policy's maximum lifetime is shorter,
-/// with the sentence that says which policy shortened it.
+/// The months a certificate generated here may last under `policy`, for
+/// the application holding `found` (see [`certificate::generated_months`]).
 pub fn generated_validity(
     policy: &PolicyView,
     found: &FoundKey,
     now: UnixTime,
 ) -> Result<(u32, Option<String>), PolicyError> {
-    let kind = CredentialKind::Certificate;
-    let full = generated_lifetime(LIFETIME_MONTHS, now);
-    let allowed = policy.evaluate(kind, full, found.created, now)?;
-    let Some(decider) = allowed.clamped_from.and(allowed.decided_by.clone()) else {
-        return Ok((LIFETIME_MONTHS, allowed.note()));
-    };
-    match (1..LIFETIME_MONTHS)
-        .rev()
-        .find(|m| generated_lifetime(*m, now) <= allowed.lifetime_secs)
-    {
-        Some(months) => Ok((
-            months,
-            Some(format!(
-                "The new certificate is made for {months} months instead of                  {LIFETIME_MONTHS}: {decider} allows certificates no longer."
-            )),
-        )),
-        // Not even a month: the policy's own refusal.
-        None => policy
-            .check_fixed(kind, generated_lifetime(1, now), found.created, now)
-            .map(|_| (1, None)),
-    }
+    super::certificate::generated_months(policy, found.created, now)
 }
 
 /// The renewal: find the application (reading its keys with their bytes,

@@ -176,18 +176,43 @@ test('F3: a new secret whose page was closed before confirming is offered for re
   await page.close();
 });
 
-test('F3: a policy that forbids secrets is named before anything is sent', async () => {
+test('F3: a policy that forbids secrets is named before anything is sent, and the service moves to a certificate', async () => {
   const { page, record, rec } = await openAccount('Contoso Reports');
   // Changes only: reads and the sign-in's token requests do not count.
   const changes = () => record.requests.filter((r) => r.method !== 'GET' && !r.url.includes('/oauth2/')).length;
   const sentBefore = changes();
-  await page.getByRole('button', { name: 'Renew the secret' }).click();
-  await page.getByRole('button', { name: 'Review', exact: true }).click();
-  const refusal = page.locator('#f3-renew-error');
-  await refusal.filter({ hasText: 'Contoso: certificates only' }).waitFor({ timeout: 30_000 });
-  assert.match(await refusal.textContent(), /Use a certificate instead/);
+  const named = page.locator('#account-policy');
+  await named.filter({ hasText: 'Contoso: certificates only' }).waitFor({ timeout: 30_000 });
+  assert.match(await named.textContent(), /Use a certificate instead/);
+  const actions = page.locator('#account-actions');
+  assert.equal(await actions.getByRole('button', { name: 'Renew the secret' }).count(), 0, 'no new secret offered');
   assert.equal(changes(), sentBefore, 'nothing was sent');
-  assert.equal(secretsOf(await state(), rec.appId).length, 1);
+
+  const app = async () => Object.values((await state()).applications).map((a) => a.body).find((b) => b.appId === rec.appId);
+  assert.equal((await app()).passwordCredentials.length, 1);
+  await actions.getByRole('button', { name: 'Use a certificate instead' }).click();
+  await page.getByLabel('PFX password', { exact: true }).fill('Correct-Horse-42');
+  await page.getByLabel('Confirm password').fill('Correct-Horse-42');
+  await page.getByRole('button', { name: 'Review', exact: true }).click();
+  await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
+  await downloadPfxAndApply(page);
+  await page.locator('#edit-result-title').filter({ hasText: 'New certificate registered' }).waitFor({ timeout: 120_000 });
+  assert.equal((await app()).keyCredentials.length, 1);
+  assert.equal((await app()).passwordCredentials.length, 1, 'the secret stays until the confirmation');
+
+  await page.locator('#edit-confirm').click();
+  await page.locator('#plan-steps li').first().waitFor({ timeout: 60_000 });
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.locator('#edit-result-title').filter({ hasText: 'Old credential removed' }).waitFor({ timeout: 120_000 });
+  const after = await app();
+  assert.equal(after.passwordCredentials.length, 0, 'the secret is gone');
+  assert.equal(after.keyCredentials.length, 1);
+  const records = JSON.parse(await page.evaluate(() => localStorage.getItem(
+    Object.keys(localStorage).find((k) => localStorage.getItem(k).includes('"profile"')),
+  )));
+  const moved = records.find((r) => r.appId === rec.appId);
+  assert.equal(moved.auth.type, 'certificate');
+  assert.equal(moved.auth.thumbprint.toUpperCase(), after.keyCredentials[0].customKeyIdentifier.toUpperCase());
   await page.close();
 });
 

@@ -15,6 +15,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::frame::{Completion, Draft, Frame, WizardFrame, use_frame};
 use super::resume::ResumePanel;
+use crate::flows::certificate;
 use crate::flows::connection::{self, AuthMethod, ConnectionRecord};
 use crate::flows::edit_account::{
     self, AccountState, Action, Edit, EditChange, EditError, NewCredential,
@@ -178,7 +179,7 @@ pub fn EditAccount(record: RwSignal<ConnectionRecord>) -> impl IntoView {
             }
             Some(Ok(s)) => {
                 let healthy = s.status.is_healthy();
-                let actions = s.status.actions(&r.auth);
+                let actions = s.actions(&r.auth, clock::now());
                 let pending = r.pending.clone();
                 let secret_pending = pending
                     .as_ref()
@@ -187,6 +188,9 @@ pub fn EditAccount(record: RwSignal<ConnectionRecord>) -> impl IntoView {
                     <p id="account-status" class=if healthy { "status ok" } else { "warnings" }>
                         {s.status.line(&r.auth)}
                     </p>
+                    {s.secrets_forbidden(clock::now()).filter(|_| matches!(r.auth, AuthMethod::ClientSecret { .. })).map(|e| view! {
+                        <p class="warnings" id="account-policy">{e.to_string()}</p>
+                    })}
                     {s.application_object_id.is_some().then(|| view! { <CredentialTable state=s.clone() /> })}
                     {pending.filter(|_| s.pending_registered).map(|p| view! {
                         <div class="warnings" id="account-pending">
@@ -242,7 +246,9 @@ pub fn EditAccount(record: RwSignal<ConnectionRecord>) -> impl IntoView {
         ctx.chosen.get().map(|a| match a {
             Action::RenewSecret => view! { <RenewSecretForm /> }.into_any(),
             Action::PasteSecret => view! { <PasteSecretForm /> }.into_any(),
-            Action::RenewCertificate => view! { <RenewCertificateForm /> }.into_any(),
+            Action::RenewCertificate | Action::SwitchToCertificate => {
+                view! { <RenewCertificateForm /> }.into_any()
+            }
             Action::Recreate => view! { <RecreateForm /> }.into_any(),
             Action::ProvideAnother => view! { <AnotherApplicationForm /> }.into_any(),
             Action::AssignRoles | Action::GrantPermissions => ().into_any(),
@@ -437,15 +443,29 @@ fn RenewCertificateForm() -> impl IntoView {
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let r = ctx.record.get_untracked();
-        let source = choice.source(&r.name);
+        let mut source = choice.source(&r.name);
         let policy = ctx.policy();
+        // A generated certificate lasts what the policy allows (F6's rule).
+        let months = certificate::generated_months(&policy, None, clock::now());
+        let mut notes_now = Vec::new();
+        match months {
+            Ok((m, note)) => {
+                source.limit_months(m);
+                notes_now.extend(note);
+            }
+            Err(e) if source.is_generated() => {
+                error.set(Some(UiError::Edit(EditError::Policy(e))));
+                return;
+            }
+            Err(_) => {}
+        }
         // What the plan's check says (a policy note), shown with the review.
-        let notes = RwSignal::new(Vec::new());
+        let notes = RwSignal::new(notes_now);
         submit(busy, error, async move {
             frame
                 .review_with_certificate(source, move |der, _auth, now| {
                     let edit = edit_account::renew_certificate(&r, &der, &policy, now, &mut OsRng)?;
-                    notes.set(edit.notices);
+                    notes.update(|n| n.extend(edit.notices));
                     Ok((
                         edit.plan,
                         Completion::Edit {
@@ -459,11 +479,28 @@ fn RenewCertificateForm() -> impl IntoView {
             Ok(())
         });
     };
+    // A secret's service moves to a certificate; the secret goes on confirm.
+    let from_secret = matches!(
+        ctx.record.get_untracked().auth,
+        AuthMethod::ClientSecret { .. }
+    );
+    let (title, hint) = if from_secret {
+        (
+            Action::SwitchToCertificate.label(),
+            "The certificate is registered next to the client secret; the secret is removed only \
+             when you confirm the service signs in with the certificate.",
+        )
+    } else {
+        (
+            "Renew the certificate",
+            "The new certificate is registered next to the current one; the current one is removed only \
+             when you confirm the service uses the new one.",
+        )
+    };
     view! {
-        <FormPanel prefix="f3-cert" title="Renew the certificate" on_submit=Callback::new(on_submit)
+        <FormPanel prefix="f3-cert" title=title on_submit=Callback::new(on_submit)
             label="Review" busy=busy working="Preparing the certificate and the plan…" error=error>
-            <p class="hint">"The new certificate is registered next to the current one; the current one is removed only \
-                when you confirm the service uses the new one."</p>
+            <p class="hint">{hint}</p>
             <CertificateField choice=choice prefix="f3-cert" error=error on_change=Callback::new(move |_| frame.changed()) />
         </FormPanel>
     }
