@@ -256,26 +256,22 @@ mod tests {
     use rand_core::OsRng;
 
     fn sample(password: &str) -> (Vec<u8>, Certificate) {
+        sample_in(password, ExportMode::Compatible, "inspect")
+    }
+
+    /// A PFX of a new key and a 30-day certificate named `cn`.
+    fn sample_in(password: &str, mode: ExportMode, cn: &str) -> (Vec<u8>, Certificate) {
         let key = RsaKeyGenerator.generate_blocking(KeySize::Rsa2048).unwrap();
         let now = UnixTime(1_800_000_000);
         let cert = self_signed(
             &key,
-            &CertificateRequest::new("inspect"),
+            &CertificateRequest::new(cn),
             [7; 10],
             now,
             now.plus_days(30),
         )
         .unwrap();
-        let pfx = pfx::export(
-            &key,
-            &cert,
-            &[],
-            None,
-            password,
-            ExportMode::Compatible,
-            &mut OsRng,
-        )
-        .unwrap();
+        let pfx = pfx::export(&key, &cert, &[], None, password, mode, &mut OsRng).unwrap();
         (pfx, cert)
     }
 
@@ -379,26 +375,7 @@ mod tests {
 
     #[test]
     fn keys_derived_ahead_open_a_modern_pfx_and_a_wrong_password_derives_nothing() {
-        let key = RsaKeyGenerator.generate_blocking(KeySize::Rsa2048).unwrap();
-        let now = UnixTime(1_800_000_000);
-        let cert = self_signed(
-            &key,
-            &CertificateRequest::new("ahead"),
-            [7; 10],
-            now,
-            now.plus_days(30),
-        )
-        .unwrap();
-        let pfx = pfx::export(
-            &key,
-            &cert,
-            &[],
-            None,
-            "Right-1",
-            ExportMode::Modern,
-            &mut OsRng,
-        )
-        .unwrap();
+        let (pfx, cert) = sample_in("Right-1", ExportMode::Modern, "ahead");
         let deriver = Deriver {
             calls: Default::default(),
             spoil: false,
