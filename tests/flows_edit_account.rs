@@ -17,7 +17,7 @@ use entra_wizard::cloud::Cloud;
 use entra_wizard::core::time::UnixTime;
 use entra_wizard::flows::connection::{AuthMethod, ConnectionRecord, RecordDetails};
 use entra_wizard::flows::edit_account::{
-    self, Action, CredentialKind, EditChange, EditError, NewCredential, SecretFacts, Status,
+    self, Action, CredentialKind, Edit, EditChange, EditError, NewCredential, SecretFacts, Status,
 };
 use entra_wizard::flows::existing_app::{CheckedAuth, LocalCheck};
 use entra_wizard::flows::policy::{Decider, PolicyView};
@@ -86,6 +86,24 @@ async fn apply<C: HttpClient>(api: &ApiClient<'_, C, ClockSleeper<'_>>, plan: &P
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(finish, Finish::Completed);
     progress
+}
+
+/// Applies an edit that shows no secret, and the record it leaves.
+async fn apply_edit<C: HttpClient>(
+    api: &ApiClient<'_, C, ClockSleeper<'_>>,
+    record: &ConnectionRecord,
+    edit: &Edit,
+    now: UnixTime,
+) -> ConnectionRecord {
+    let progress = apply(api, &edit.plan).await;
+    edit_account::complete(
+        record,
+        &edit.plan,
+        &edit.change,
+        &progress,
+        SecretFacts::default(),
+        now,
+    )
 }
 
 /// The application's secrets in the emulator's state.
@@ -635,15 +653,7 @@ async fn renewing_the_certificate_keeps_the_old_one_until_confirmed() {
     let edit =
         edit_account::renew_certificate(&rec, cert.der(), &NO_POLICY, now, &mut rand_core::OsRng)
             .unwrap();
-    let progress = apply(&api, &edit.plan).await;
-    let pending = edit_account::complete(
-        &rec,
-        &edit.plan,
-        &edit.change,
-        &progress,
-        SecretFacts::default(),
-        now,
-    );
+    let pending = apply_edit(&api, &rec, &edit, now).await;
     let state = edit_account::read(&api, &pending, None, now).await.unwrap();
     let certs: Vec<_> = state
         .credentials
@@ -659,15 +669,7 @@ async fn renewing_the_certificate_keeps_the_old_one_until_confirmed() {
     assert!(certs.iter().any(|c| c.in_use && !c.pending));
 
     let confirm = edit_account::confirm(&pending, &state, &mut rand_core::OsRng).unwrap();
-    let done = apply(&api, &confirm.plan).await;
-    let confirmed = edit_account::complete(
-        &pending,
-        &confirm.plan,
-        &confirm.change,
-        &done,
-        SecretFacts::default(),
-        now,
-    );
+    let confirmed = apply_edit(&api, &pending, &confirm, now).await;
     assert!(
         matches!(&confirmed.auth, AuthMethod::Certificate { thumbprint, .. } if thumbprint.eq_ignore_ascii_case(&new_thumb))
     );
@@ -942,15 +944,7 @@ async fn a_policy_that_forbids_secrets_is_named_before_anything_is_sent() {
         "{}",
         edit.plan.title
     );
-    let progress = apply(&api, &edit.plan).await;
-    let pending = edit_account::complete(
-        &rec,
-        &edit.plan,
-        &edit.change,
-        &progress,
-        SecretFacts::default(),
-        now,
-    );
+    let pending = apply_edit(&api, &rec, &edit, now).await;
     let state = edit_account::read(&api, &pending, None, now).await.unwrap();
     assert_eq!(
         secrets(&env.state().await, &rec.app_id).len(),
@@ -967,15 +961,7 @@ async fn a_policy_that_forbids_secrets_is_named_before_anything_is_sent() {
         "{:?}",
         confirm.plan.steps
     );
-    let done = apply(&api, &confirm.plan).await;
-    let moved = edit_account::complete(
-        &pending,
-        &confirm.plan,
-        &confirm.change,
-        &done,
-        SecretFacts::default(),
-        now,
-    );
+    let moved = apply_edit(&api, &pending, &confirm, now).await;
     assert!(
         matches!(&moved.auth, AuthMethod::Certificate { thumbprint, .. } if thumbprint.eq_ignore_ascii_case(&thumb))
     );
