@@ -6,16 +6,13 @@
 
 mod flows_support;
 
-use core::ops::ControlFlow;
-
 use entra_emulator::faults::FaultConfig;
 use entra_emulator::lock;
-use entra_wizard::client::ApiClient;
 use entra_wizard::core::pfx::{self, ExportMode};
 use entra_wizard::flows::existing_app::{self, Credential, ExistingApplication, Next};
 use entra_wizard::flows::new_app;
-use entra_wizard::http::{HttpClient, RetryNotice, RetryReason};
-use entra_wizard::plan::{Event, Finish, Plan};
+use entra_wizard::http::{HttpClient, RetryReason};
+use entra_wizard::plan::Plan;
 use entra_wizard::profiles;
 use flows_support::*;
 use zeroize::Zeroizing;
@@ -37,25 +34,6 @@ fn f1(name: &str, env: &Env) -> Plan {
         subscription: Some(production()),
     };
     new_app::plan(&input, env.now(), &mut rand_core::OsRng).unwrap()
-}
-
-/// Applies `plan` to the end, returning the retry notices heard.
-async fn apply<C: HttpClient>(
-    api: &ApiClient<'_, C, ClockSleeper<'_>>,
-    plan: &Plan,
-) -> Vec<RetryNotice> {
-    let mut progress = plan.start();
-    let mut retries = Vec::new();
-    let finish = entra_wizard::plan::apply(api, plan, &mut progress, &mut |e, _| {
-        if let Event::Retrying { notice, .. } = e {
-            retries.push(notice.clone());
-        }
-        ControlFlow::Continue(())
-    })
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(finish, Finish::Completed);
-    retries
 }
 
 /// One application `name`, one service principal, the three Azure roles once each.
@@ -99,7 +77,7 @@ async fn a_lost_create_answer_while_lists_lag_makes_one_application() {
     let sleeper = env.sleeper();
     let api = env.api(&http, &sleeper, "admin").await;
     let plan = f1("Lost while lagging", &env);
-    let retries = apply(&api, &plan).await;
+    let retries = apply_hearing_retries(&api, &plan).await;
     assert_one_connection(&env, "Lost while lagging").await;
     assert_eq!(
         logged(&env, "POST", "/graph/v1.0/applications", 201).await,
@@ -124,7 +102,7 @@ async fn a_5xx_after_the_create_was_carried_out_makes_one_application() {
     let sleeper = env.sleeper();
     let api = env.api(&http, &sleeper, "admin").await;
     let plan = f1("Failed after commit", &env);
-    apply(&api, &plan).await;
+    apply_hearing_retries(&api, &plan).await;
     assert_one_connection(&env, "Failed after commit").await;
     // The one create Graph answered 503 — and no second create.
     assert_eq!(
@@ -154,7 +132,7 @@ async fn a_5xx_before_the_create_looks_up_then_creates_once() {
     let sleeper = env.sleeper();
     let api = env.api(&http, &sleeper, "admin").await;
     let plan = f1("Unavailable first", &env);
-    apply(&api, &plan).await;
+    apply_hearing_retries(&api, &plan).await;
     assert_one_connection(&env, "Unavailable first").await;
     assert_eq!(
         logged(&env, "POST", "/graph/v1.0/applications", 503).await,
@@ -242,7 +220,7 @@ async fn lost_answers_to_a_key_update_and_role_assignments_make_one_of_each() {
             .unwrap()
             .len()
     };
-    let retries = apply(&api, &plan).await;
+    let retries = apply_hearing_retries(&api, &plan).await;
     assert!(
         retries.iter().any(|n| n.reason == RetryReason::Network),
         "{retries:?}"
@@ -282,7 +260,7 @@ async fn a_lost_service_principal_answer_while_lists_lag_finds_the_one_made() {
     let sleeper = env.sleeper();
     let api = env.api(&http, &sleeper, "admin").await;
     let plan = f1("Principal lost while lagging", &env);
-    apply(&api, &plan).await;
+    apply_hearing_retries(&api, &plan).await;
     assert_one_connection(&env, "Principal lost while lagging").await;
     assert_eq!(
         logged(&env, "POST", "/graph/v1.0/servicePrincipals", 201).await,

@@ -4,22 +4,20 @@
 
 mod flows_support;
 
-use core::ops::ControlFlow;
 use entra_emulator::lock;
 use entra_emulator::state::Group;
 
 use entra_wizard::api_error::{ApiError, Service};
-use entra_wizard::client::ApiClient;
 use entra_wizard::core::key_credential::{self, KeyCredential};
 use entra_wizard::flows::new_app;
 use entra_wizard::graph;
 use entra_wizard::http::{
-    HttpClient, HttpRequest, HttpResponse, Method, RetryNotice, RetryReason, TransportError,
+    HttpClient, HttpRequest, HttpResponse, Method, RetryReason, TransportError,
 };
-use entra_wizard::plan::{Event, Finish, Plan, preflight};
+use entra_wizard::plan::{Plan, preflight};
 use flows_support::{
-    ClockSleeper, Env, GRAPH_APP_ID, Native, apps_named, certificate, grants_of, role_ids_of,
-    sps_for,
+    Env, GRAPH_APP_ID, Native, apply_hearing_retries, apps_named, certificate, grants_of,
+    role_ids_of, sps_for,
 };
 
 /// What `fetch` in the page gives: requests carry the page's `Origin`, and a
@@ -306,25 +304,6 @@ fn f1_with_every_create(name: &str, env: &Env) -> Plan {
         subscription: Some(flows_support::production()),
     };
     new_app::plan(&input, env.now(), &mut rand_core::OsRng).unwrap()
-}
-
-/// Applies `plan`, returning the retry notices heard.
-async fn apply_hearing_retries<C: HttpClient>(
-    api: &ApiClient<'_, C, ClockSleeper<'_>>,
-    plan: &Plan,
-) -> Vec<RetryNotice> {
-    let mut progress = plan.start();
-    let mut retries = Vec::new();
-    let finish = entra_wizard::plan::apply(api, plan, &mut progress, &mut |e, _| {
-        if let Event::Retrying { notice, .. } = e {
-            retries.push(notice.clone());
-        }
-        ControlFlow::Continue(())
-    })
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(finish, Finish::Completed);
-    retries
 }
 
 /// One application named `name`, one service principal, one Graph app role

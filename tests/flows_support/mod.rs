@@ -600,3 +600,23 @@ pub async fn requests_per_wizard() -> Vec<WizardRequests> {
     env.stop().await;
     out
 }
+
+/// Applies `plan` to the end, returning the retry notices heard.
+pub async fn apply_hearing_retries<C: HttpClient>(
+    api: &ApiClient<'_, C, ClockSleeper<'_>>,
+    plan: &entra_wizard::plan::Plan,
+) -> Vec<entra_wizard::http::RetryNotice> {
+    use entra_wizard::plan::{Event, Finish};
+    let mut progress = plan.start();
+    let mut retries = Vec::new();
+    let finish = entra_wizard::plan::apply(api, plan, &mut progress, &mut |e, _| {
+        if let Event::Retrying { notice, .. } = e {
+            retries.push(notice.clone());
+        }
+        core::ops::ControlFlow::Continue(())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(finish, Finish::Completed);
+    retries
+}
