@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::core::certificate::{Certificate, CertificateError, KeyKind};
-use crate::core::generate::{GenerateError, GenerateRequest};
+use crate::core::generate::{GenerateError, GenerateRequest, file_stem};
 use crate::core::inspect::{self, OpenError, Opened, Stage};
 use crate::core::keygen::{KeyGenerator, KeySize, KeygenError};
 use crate::core::pfx::{ExportMode, PfxError};
@@ -97,6 +97,12 @@ pub enum ToolError {
     Cancelled,
     #[error("Open the file again: it was closed.")]
     Closed,
+    /// The zip of a certificate set could not be written.
+    #[error(
+        "The archive of PFX files could not be written ({0}). Download the PFX files one by one, \
+         or make the certificates again."
+    )]
+    Archive(String),
 }
 
 /// Makes and opens certificates. `async` because the page's implementation
@@ -167,6 +173,110 @@ impl<K: KeyGenerator> CertificateTools for K {
     }
 }
 
+/// One certificate of a [`CertificateSet`], with the name its PFX has in
+/// the archive and as a download of its own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetMember {
+    pub file_name: String,
+    pub files: GeneratedFiles,
+}
+
+/// Certificates made together (a bulk renewal: one per application), in
+/// the order asked for, and one zip holding every PFX. Each PFX is
+/// protected by the password; the zip itself is not (its entries are).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateSet {
+    pub members: Vec<SetMember>,
+    pub archive: Zeroizing<Vec<u8>>,
+}
+
+/// The PFX file names of a set: each common name's [`file_stem`], with
+/// `-2`, `-3`, … after names already taken (compared as Windows and macOS
+/// compare them, ignoring case), so no file of the archive overwrites
+/// another when it is unpacked.
+pub fn set_file_names<'a>(common_names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut taken = std::collections::HashSet::new();
+    let mut names = Vec::new();
+    for cn in common_names {
+        let stem = file_stem(cn);
+        let mut name = format!("{stem}.pfx");
+        let mut n = 1;
+        while !taken.insert(name.to_lowercase()) {
+            n += 1;
+            name = format!("{stem}-{n}.pfx");
+        }
+        names.push(name);
+    }
+    names
+}
+
+/// A zip of `files` (name, bytes), entries stored uncompressed (a PFX is
+/// encrypted: deflate would gain nothing) and dated `now` (UTC).
+pub fn zip_archive<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    now: UnixTime,
+) -> Result<Zeroizing<Vec<u8>>, ToolError> {
+    use std::io::Write as _;
+    use zip::write::SimpleFileOptions;
+
+    let failed = |e: &dyn core::fmt::Display| ToolError::Archive(e.to_string());
+    let t = now.to_der();
+    // A date zip cannot hold (before 1980, after 2107) leaves the entry at
+    // zip's default date rather than failing the archive.
+    let modified = zip::DateTime::from_date_and_time(
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minutes(),
+        t.seconds(),
+    )
+    .unwrap_or_default();
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .last_modified_time(modified)
+        .unix_permissions(0o600);
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in files {
+        zip.start_file(name, options).map_err(|e| failed(&e))?;
+        zip.write_all(bytes).map_err(|e| failed(&e))?;
+    }
+    let cursor = zip.finish().map_err(|e| failed(&e))?;
+    Ok(Zeroizing::new(cursor.into_inner()))
+}
+
+/// Makes a certificate for each of `requests` with `tools` (each its own
+/// key, every PFX under `password`), then the zip of them all, telling
+/// `report` where it has got to. Natively, and inside the page's worker
+/// ([`Op::GenerateSet`]): the page never holds the code.
+pub async fn make_set<T: CertificateTools>(
+    tools: &T,
+    requests: &[GenerateRequest],
+    password: &str,
+    now: UnixTime,
+    rng: &mut impl CryptoRngCore,
+    mut report: impl FnMut(Progress),
+) -> Result<CertificateSet, ToolError> {
+    let names = set_file_names(requests.iter().map(|r| r.subject.common_name.as_str()));
+    let mut members = Vec::with_capacity(requests.len());
+    for (done, (request, file_name)) in requests.iter().zip(names).enumerate() {
+        report(Progress::GeneratingSet {
+            done,
+            total: requests.len(),
+        });
+        let files = tools.make_certificate(request, password, now, rng).await?;
+        members.push(SetMember { file_name, files });
+    }
+    report(Progress::BuildingArchive);
+    let archive = zip_archive(
+        members
+            .iter()
+            .map(|m| (m.file_name.as_str(), &m.files.pfx[..])),
+        now,
+    )?;
+    Ok(CertificateSet { members, archive })
+}
+
 /// The worker's bin (`src/bin/crypto-worker.rs`), and the loader trunk
 /// writes for it (`data-loader-shim`), which the page starts.
 pub const WORKER_BIN: &str = "crypto-worker";
@@ -174,7 +284,7 @@ pub const WORKER_LOADER: &str = "crypto-worker_loader.js";
 
 /// The protocol version: a page and a worker of different builds (a cache
 /// serving an old worker) refuse each other instead of misreading.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 
 /// A request from the page to its worker.
 #[derive(Debug, Serialize, Deserialize)]
@@ -205,6 +315,13 @@ pub enum Op {
     },
     /// Forgets the kept key.
     Close,
+    /// Several certificates at once, each PFX under the same `password`,
+    /// and the zip of them all ([`make_set`]).
+    GenerateSet {
+        requests: Vec<GenerateRequest>,
+        password: Zeroizing<String>,
+        now: UnixTime,
+    },
 }
 
 /// A message from the worker: [`Reply::Ready`] once at start, then for
@@ -228,6 +345,7 @@ pub enum Output {
     /// The kept PFX, written again.
     Exported(Zeroizing<Vec<u8>>),
     Closed,
+    GeneratedSet(CertificateSet),
 }
 
 /// Where a long operation has got to (sent to the page as its sentence).
@@ -236,6 +354,10 @@ pub enum Progress {
     Open(Stage),
     GeneratingKey(KeySize),
     BuildingPfx,
+    /// Making the `done + 1`th certificate of a set of `total`.
+    GeneratingSet { done: usize, total: usize },
+    /// Writing a set's zip.
+    BuildingArchive,
 }
 
 impl core::fmt::Display for Progress {
@@ -246,6 +368,10 @@ impl core::fmt::Display for Progress {
                 write!(f, "Generating an RSA {}-bit key…", size.bits())
             }
             Progress::BuildingPfx => f.write_str("Building the certificate and the PFX…"),
+            Progress::GeneratingSet { done, total } => {
+                write!(f, "Generating certificate {} of {total}…", done + 1)
+            }
+            Progress::BuildingArchive => f.write_str("Writing the archive of PFX files…"),
         }
     }
 }
@@ -296,6 +422,61 @@ mod tests {
         assert_eq!(
             ready(RsaKeyGenerator.open_file(None, &files.pfx, None)),
             Err(ToolError::Open(OpenError::NeedsPassword))
+        );
+    }
+
+    #[test]
+    fn a_set_has_one_pfx_per_request_under_unique_names_in_one_zip() {
+        let request = |cn: &str| GenerateRequest {
+            subject: CertificateRequest::new(cn),
+            ..GenerateRequest::default()
+        };
+        let requests = [request("Contoso Backup"), request("contoso backup"), request("Sync/01")];
+        let now = UnixTime(1_800_000_000);
+        let mut stages = Vec::new();
+        let set = ready(make_set(
+            &RsaKeyGenerator,
+            &requests,
+            "Bulk-Pw-9",
+            now,
+            &mut OsRng,
+            |s| stages.push(s.to_string()),
+        ))
+        .unwrap();
+        assert_eq!(
+            stages,
+            [
+                "Generating certificate 1 of 3…",
+                "Generating certificate 2 of 3…",
+                "Generating certificate 3 of 3…",
+                "Writing the archive of PFX files…"
+            ]
+        );
+        let names: Vec<_> = set.members.iter().map(|m| m.file_name.as_str()).collect();
+        assert_eq!(names, ["Contoso-Backup.pfx", "contoso-backup-2.pfx", "Sync-01.pfx"]);
+
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(set.archive.to_vec())).unwrap();
+        assert_eq!(zip.len(), 3);
+        for member in &set.members {
+            let mut entry = zip.by_name(&member.file_name).unwrap();
+            assert_eq!(entry.compression(), zip::CompressionMethod::Stored);
+            let modified = entry.last_modified().unwrap();
+            assert_eq!((modified.year(), modified.month(), modified.day()), (2027, 1, 15));
+            let mut pfx = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut pfx).unwrap();
+            assert_eq!(pfx, member.files.pfx[..]);
+            let opened =
+                ready(RsaKeyGenerator.open_file(None, &pfx, Some("Bulk-Pw-9"))).unwrap();
+            assert_eq!(opened.leaf.as_deref(), Some(&member.files.certificate_der[..]));
+        }
+        // Each its own key.
+        assert_ne!(set.members[0].files.certificate_der, set.members[1].files.certificate_der);
+        // A set that cannot be made says why, and makes nothing more.
+        assert_eq!(
+            ready(make_set(&RsaKeyGenerator, &requests, "", now, &mut OsRng, |_| ())).map(|_| ()),
+            Err(ToolError::Generate(GenerateError::Password(
+                crate::core::password::PasswordError::Empty
+            )))
         );
     }
 

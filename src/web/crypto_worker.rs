@@ -26,7 +26,7 @@ use crate::core::generate::GenerateRequest;
 use crate::core::pfx::ExportMode;
 use crate::core::time::UnixTime;
 use crate::core::tools::{
-    CertificateTools, GeneratedFiles, Op, OpenedFile, Output, PROTOCOL, Reply, Request, ToolError,
+    CertificateSet, CertificateTools, GeneratedFiles, Op, OpenedFile, Output, PROTOCOL, Reply, Request, ToolError,
 };
 
 use crate::core::tools::WORKER_LOADER;
@@ -269,6 +269,28 @@ impl CryptoWorker {
         };
         match call(op, None).await? {
             Output::Exported(pfx) => Ok(pfx),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// A certificate for each of `requests` (each its own WebCrypto key,
+    /// every PFX under `password`) and the zip of their PFX files
+    /// ([`crate::core::tools::make_set`], run in the worker), reporting
+    /// which one it is making.
+    pub async fn generate_set(
+        &self,
+        requests: Vec<GenerateRequest>,
+        password: &str,
+        now: UnixTime,
+        progress: Option<OnProgress>,
+    ) -> Result<CertificateSet, ToolError> {
+        let op = Op::GenerateSet {
+            requests,
+            password: Zeroizing::new(password.to_string()),
+            now,
+        };
+        match call(op, progress).await? {
+            Output::GeneratedSet(set) => Ok(set),
             other => Err(unexpected(other)),
         }
     }

@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 use crate::core::inspect::{self, Opened};
 use crate::core::pfx::{self, Imported};
 use crate::core::tools::{
-    CertificateTools, Op, OpenedFile, Output, PROTOCOL, Progress, Reply, Request, ToolError,
+    self, CertificateTools, Op, OpenedFile, Output, PROTOCOL, Progress, Reply, Request, ToolError,
 };
 use crate::web::webcrypto::{WebCryptoKeyGenerator, WebCryptoPbkdf2};
 
@@ -143,5 +143,19 @@ async fn answer(Request { id, op }: Request) -> Result<Output, ToolError> {
             KEPT.set(None);
             Ok(Output::Closed)
         }
+        Op::GenerateSet {
+            requests,
+            password,
+            now,
+        } => tools::make_set(
+            &WebCryptoKeyGenerator,
+            &requests,
+            &password,
+            now,
+            &mut OsRng,
+            |stage| progress(id, stage),
+        )
+        .await
+        .map(Output::GeneratedSet),
     }
 }
