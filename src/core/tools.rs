@@ -355,7 +355,10 @@ pub enum Progress {
     GeneratingKey(KeySize),
     BuildingPfx,
     /// Making the `done + 1`th certificate of a set of `total`.
-    GeneratingSet { done: usize, total: usize },
+    GeneratingSet {
+        done: usize,
+        total: usize,
+    },
     /// Writing a set's zip.
     BuildingArchive,
 }
@@ -431,7 +434,11 @@ mod tests {
             subject: CertificateRequest::new(cn),
             ..GenerateRequest::default()
         };
-        let requests = [request("Contoso Backup"), request("contoso backup"), request("Sync/01")];
+        let requests = [
+            request("Contoso Backup"),
+            request("contoso backup"),
+            request("Sync/01"),
+        ];
         let now = UnixTime(1_800_000_000);
         let mut stages = Vec::new();
         let set = ready(make_set(
@@ -453,7 +460,10 @@ mod tests {
             ]
         );
         let names: Vec<_> = set.members.iter().map(|m| m.file_name.as_str()).collect();
-        assert_eq!(names, ["Contoso-Backup.pfx", "contoso-backup-2.pfx", "Sync-01.pfx"]);
+        assert_eq!(
+            names,
+            ["Contoso-Backup.pfx", "contoso-backup-2.pfx", "Sync-01.pfx"]
+        );
 
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(set.archive.to_vec())).unwrap();
         assert_eq!(zip.len(), 3);
@@ -461,19 +471,35 @@ mod tests {
             let mut entry = zip.by_name(&member.file_name).unwrap();
             assert_eq!(entry.compression(), zip::CompressionMethod::Stored);
             let modified = entry.last_modified().unwrap();
-            assert_eq!((modified.year(), modified.month(), modified.day()), (2027, 1, 15));
+            assert_eq!(
+                (modified.year(), modified.month(), modified.day()),
+                (2027, 1, 15)
+            );
             let mut pfx = Vec::new();
             std::io::Read::read_to_end(&mut entry, &mut pfx).unwrap();
             assert_eq!(pfx, member.files.pfx[..]);
-            let opened =
-                ready(RsaKeyGenerator.open_file(None, &pfx, Some("Bulk-Pw-9"))).unwrap();
-            assert_eq!(opened.leaf.as_deref(), Some(&member.files.certificate_der[..]));
+            let opened = ready(RsaKeyGenerator.open_file(None, &pfx, Some("Bulk-Pw-9"))).unwrap();
+            assert_eq!(
+                opened.leaf.as_deref(),
+                Some(&member.files.certificate_der[..])
+            );
         }
         // Each its own key.
-        assert_ne!(set.members[0].files.certificate_der, set.members[1].files.certificate_der);
+        assert_ne!(
+            set.members[0].files.certificate_der,
+            set.members[1].files.certificate_der
+        );
         // A set that cannot be made says why, and makes nothing more.
         assert_eq!(
-            ready(make_set(&RsaKeyGenerator, &requests, "", now, &mut OsRng, |_| ())).map(|_| ()),
+            ready(make_set(
+                &RsaKeyGenerator,
+                &requests,
+                "",
+                now,
+                &mut OsRng,
+                |_| ()
+            ))
+            .map(|_| ()),
             Err(ToolError::Generate(GenerateError::Password(
                 crate::core::password::PasswordError::Empty
             )))

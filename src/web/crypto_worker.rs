@@ -26,7 +26,8 @@ use crate::core::generate::GenerateRequest;
 use crate::core::pfx::ExportMode;
 use crate::core::time::UnixTime;
 use crate::core::tools::{
-    CertificateSet, CertificateTools, GeneratedFiles, Op, OpenedFile, Output, PROTOCOL, Reply, Request, ToolError,
+    CertificateSet, CertificateTools, GeneratedFiles, Op, OpenedFile, Output, PROTOCOL, Reply,
+    Request, ToolError,
 };
 
 use crate::core::tools::WORKER_LOADER;
