@@ -269,36 +269,54 @@ pub async fn read_for_application<C: HttpClient, S: Sleeper>(
     api: &ApiClient<'_, C, S>,
     object_id: Option<&str>,
 ) -> PolicyView {
-    let unreadable = |e: ApiError| PolicyView::Unreadable {
+    if let Some(id) = object_id {
+        match policies::list_application_policies(api, id).await {
+            Ok(list) => {
+                if let Some(view) = assigned_view(list) {
+                    return view;
+                }
+            }
+            Err(e) => return unreadable(&e),
+        }
+    }
+    match policies::get_default_policy(api).await {
+        Ok(p) => default_view(p),
+        Err(e) => unreadable(&e),
+    }
+}
+
+/// The view of an application's assigned policies: the first enabled one
+/// decides; `None` when none is (the tenant's default then applies).
+pub fn assigned_view(list: Vec<policies::AppManagementPolicy>) -> Option<PolicyView> {
+    let p = list.into_iter().find(|p| p.is_enabled != Some(false))?;
+    let display_name = p.display_name.clone().unwrap_or_else(|| p.id.clone());
+    Some(PolicyView::Read(Some((
+        Decider::Assigned {
+            id: p.id,
+            display_name,
+        },
+        p.restrictions.unwrap_or_default(),
+    ))))
+}
+
+/// The view of the tenant's default policy (nothing enforced when disabled).
+pub fn default_view(p: policies::TenantAppManagementPolicy) -> PolicyView {
+    match p.is_enabled {
+        true => PolicyView::Read(Some((
+            Decider::TenantDefault,
+            p.application_restrictions.unwrap_or_default(),
+        ))),
+        false => PolicyView::Read(None),
+    }
+}
+
+/// A policy read that failed: why, said for the admin.
+pub fn unreadable(e: &ApiError) -> PolicyView {
+    PolicyView::Unreadable {
         why: match e.status() {
             Some(403) => "your sign-in may not read policies: it needs Policy.Read.All".into(),
             _ => e.to_string(),
         },
-    };
-    if let Some(id) = object_id {
-        match policies::list_application_policies(api, id).await {
-            Ok(list) => {
-                if let Some(p) = list.into_iter().find(|p| p.is_enabled != Some(false)) {
-                    let display_name = p.display_name.clone().unwrap_or_else(|| p.id.clone());
-                    return PolicyView::Read(Some((
-                        Decider::Assigned {
-                            id: p.id,
-                            display_name,
-                        },
-                        p.restrictions.unwrap_or_default(),
-                    )));
-                }
-            }
-            Err(e) => return unreadable(e),
-        }
-    }
-    match policies::get_default_policy(api).await {
-        Ok(p) if p.is_enabled => PolicyView::Read(Some((
-            Decider::TenantDefault,
-            p.application_restrictions.unwrap_or_default(),
-        ))),
-        Ok(_) => PolicyView::Read(None),
-        Err(e) => unreadable(e),
     }
 }
 

@@ -3,6 +3,7 @@
 //! permission grants, the signed-in user and the organisation. Paths and
 //! payloads are Microsoft's; each call cites its reference page.
 
+pub mod batch;
 pub mod model;
 pub mod policies;
 
