@@ -345,10 +345,25 @@ impl Faults {
 
     /// Draws the random faults for one Graph or ARM request.
     pub fn random(&mut self) -> Verdict {
+        match self.gateway() {
+            Verdict::Pass => self.random_service(),
+            v => v,
+        }
+    }
+
+    /// The gateway's fault alone: for a `$batch` POST, whose items draw the
+    /// service's faults each.
+    pub fn gateway(&mut self) -> Verdict {
         if self.config.gateway > 0 {
             self.config.gateway -= 1;
             return Verdict::Gateway(self.config.gateway_status);
         }
+        Verdict::Pass
+    }
+
+    /// The service's faults (`next429`, `random429`, `random503`): for a
+    /// request, or for an item of a `$batch`.
+    pub fn random_service(&mut self) -> Verdict {
         if self.config.next429 > 0 {
             self.config.next429 -= 1;
             return Verdict::Random429;

@@ -143,6 +143,33 @@ fn fault_response(area: Area, status: StatusCode, retry_after: i64, ctx: &Reques
     resp
 }
 
+/// Marks a request as an item of a `$batch` (set by the batch, read by the
+/// edge and the request log).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchItem {
+    /// The `request-id` of the `$batch` POST it came in.
+    pub request_id: String,
+    /// The item's `id` in `requests`.
+    pub id: String,
+}
+
+/// Marks an item's answer as one a `commitlost` fault loses: the item was
+/// carried out, and the whole batch's answer is lost.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerLost;
+
+/// `resp` with its body replaced by one that breaks the connection.
+pub fn lose_answer(resp: Response) -> Response {
+    let (parts, _) = resp.into_parts();
+    Response::from_parts(parts, Body::new(LostBody))
+}
+
+/// Whether `path` is Graph's batch endpoint.
+fn is_batch(path: &str) -> bool {
+    path == "/graph/v1.0/$batch" || path == "/graph/v1.0/%24batch"
+}
+
 /// A body that fails at once: the connection breaks after the change was
 /// made, before the client reads the answer (`commitlost`).
 struct LostBody;
@@ -212,6 +239,7 @@ fn gateway_response(status: u16) -> Response {
 pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let uri = req.uri().clone();
+    let in_batch = req.extensions().get::<BatchItem>().cloned();
     let path = uri.path().to_string();
     let area = classify(&path);
     let origin = req
@@ -268,12 +296,27 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
         resp
     } else {
         let latency = lock(&emu.faults).config.latency_ms;
-        if latency > 0 && matches!(area, Area::Graph | Area::Arm | Area::LoginCors) {
+        // An item of a batch is answered within the batch's own latency.
+        if latency > 0
+            && in_batch.is_none()
+            && matches!(area, Area::Graph | Area::Arm | Area::LoginCors)
+        {
             tokio::time::sleep(Duration::from_millis(latency)).await;
         }
-        let verdict = if matches!(area, Area::Graph | Area::Arm) {
+        let verdict = if area == Area::Graph && is_batch(&path) && method == Method::POST {
+            // The gateway can fail the batch as a whole; the service's faults
+            // and throttling apply to each item (json-batching: "Requests in a
+            // batch are evaluated individually against the applicable
+            // throttling limits"), not to the batch.
+            lock(&emu.faults).gateway()
+        } else if matches!(area, Area::Graph | Area::Arm) {
             let mut faults = lock(&emu.faults);
-            match faults.random() {
+            let drawn = if in_batch.is_some() {
+                faults.random_service()
+            } else {
+                faults.random()
+            };
+            match drawn {
                 Verdict::Pass if area == Area::Graph => {
                     let write = method != Method::GET;
                     faults.throttle(&throttle_key(&parts.headers), write, emu.clock.now_ms())
@@ -308,10 +351,14 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
                     Some(fault) => {
                         committed = Some(response.status());
                         match fault {
-                            AfterCommit::Lost => {
-                                let (parts, _) = response.into_parts();
-                                Response::from_parts(parts, Body::new(LostBody))
+                            // The batch loses its whole answer once all
+                            // its items are carried out.
+                            AfterCommit::Lost if in_batch.is_some() => {
+                                let mut response = response;
+                                response.extensions_mut().insert(AnswerLost);
+                                response
                             }
+                            AfterCommit::Lost => lose_answer(response),
                             AfterCommit::Status(s) => committed_5xx(area, s, &ctx),
                         }
                     }
@@ -361,6 +408,7 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
         status: status.as_u16(),
         origin,
         request_body,
+        batch: in_batch,
     });
     if log.len() > 50_000 {
         log.drain(..10_000);

@@ -4,6 +4,7 @@
 // https://learn.microsoft.com/en-us/graph/errors
 
 pub mod applications;
+pub mod batch;
 pub mod deleted;
 pub mod directory;
 pub mod grants;
@@ -339,6 +340,8 @@ fn route(
 
 pub fn router() -> Router<Shared> {
     Router::new()
+        .route("/graph/v1.0/$batch", axum::routing::any(batch::handle))
+        .route("/graph/v1.0/%24batch", axum::routing::any(batch::handle))
         .route("/graph/v1.0/{*rest}", axum::routing::any(dispatch))
         .route("/graph/oidc/userinfo", axum::routing::get(userinfo))
 }
