@@ -743,7 +743,7 @@ fn date_time(t: Option<UnixTime>) -> String {
     t.map(UnixTime::to_rfc3339).unwrap_or_default()
 }
 
-fn csv_cell(out: &mut String, cell: &str) {
+pub(crate) fn csv_cell(out: &mut String, cell: &str) {
     // A leading = + - @ (or tab, CR) makes spreadsheets evaluate the cell;
     // a number (days left: -30) is left as it is.
     let guard = cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<i64>().is_err();

@@ -26,6 +26,7 @@
 
 pub mod certificate;
 pub mod connection;
+pub mod bulk_renew;
 pub mod dashboard;
 pub mod edit_account;
 pub mod existing_app;

@@ -162,6 +162,19 @@ impl ItemAnswer {
         }
     }
 
+    /// A response received on its own, as an item's answer (its body read
+    /// as JSON, then zeroized).
+    pub fn from_response(id: String, mut response: HttpResponse) -> ItemAnswer {
+        let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+        response.body.zeroize();
+        ItemAnswer {
+            id,
+            status: response.status,
+            headers: core::mem::take(&mut response.headers),
+            body,
+        }
+    }
+
     /// The item's own `Retry-After`, in milliseconds.
     pub fn retry_after_ms(&self, now: UnixTime) -> Option<u64> {
         http::retry_after_ms(&self.response(), now)
