@@ -3,11 +3,14 @@
 //! SPEC syntax (`--faults`, or `{"spec": "..."}` to `POST /_emulator/faults`):
 //! comma-separated `key=value` pairs, any subset, e.g.
 //! `throttle=1.0,random429=0.2,random503=0.05,replication=3s,latency=50ms,seed=7`.
-//! - `throttle=F`: Graph quota per application and tenant, as a multiple of
-//!   Microsoft's published identity-and-access quota (3,500 resource units per
-//!   10 s for an app in a small tenant; a GET costs 1 RU, a write 3 RU).
-//!   `1.0` (the default) is Microsoft's quota, `0.001` allows 3 RU per 10 s,
-//!   `0` or `off` disables throttling.
+//! - `throttle=F`: Graph's identity-and-access limits
+//!   (https://learn.microsoft.com/en-us/graph/throttling-limits#identity-and-access-service-limits),
+//!   token buckets whose capacities and refill rates are F times Microsoft's:
+//!   per application+tenant pair a resource-unit quota of 3,500 / 5,000 /
+//!   8,000 RU per 10 s (tenant under 50 users / up to 500 / above) and a write
+//!   quota of 3,000 requests per 2 min 30 s; per tenant 18,000 writes per
+//!   5 min. Costs as the page lists them (see [`graph_cost`]). `1.0` (the
+//!   default) is Microsoft's quota, `0` or `off` disables throttling.
 //! - `random429=P`, `random503=P`: probability that a Graph or ARM request fails
 //!   with 429 (Retry-After) or 503 (Retry-After) before it is handled.
 //! - `replication=D`: objects created less than D ago are not yet visible
@@ -48,10 +51,18 @@ use std::collections::HashMap;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
-/// Microsoft's published quota: resource units per 10 s per app and small tenant.
-pub const GRAPH_QUOTA_RU: f64 = 3500.0;
-pub const GRAPH_WINDOW_MS: i64 = 10_000;
+/// Microsoft's resource-unit quota per application+tenant pair, per 10 s, by
+/// tenant size (S: under 50 users, M: 50 to 500, L: above 500).
+pub const RU_QUOTA: [f64; 3] = [3500.0, 5000.0, 8000.0];
+pub const RU_WINDOW_MS: i64 = 10_000;
+/// Write quota per application+tenant pair: 3,000 per 2 min 30 s.
+pub const WRITE_QUOTA: f64 = 3000.0;
+pub const WRITE_WINDOW_MS: i64 = 150_000;
+/// Write quota per tenant, all applications together: 18,000 per 5 min.
+pub const TENANT_WRITE_QUOTA: f64 = 18_000.0;
+pub const TENANT_WRITE_WINDOW_MS: i64 = 300_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -313,8 +324,14 @@ impl FaultConfig {
 #[derive(Debug, PartialEq)]
 pub enum Verdict {
     Pass,
+    /// Over one of the identity-and-access quotas.
     Throttled {
+        /// Whole seconds until the bucket holds enough again (at least 1).
         retry_after: i64,
+        /// `x-ms-throttle-scope`, e.g. `Tenant_Application/Write/{appId}/{tenantId}`.
+        scope: String,
+        /// `x-ms-throttle-information`: `WriteLimitExceeded` or `ResourceUnitLimitExceeded`.
+        information: &'static str,
     },
     Random429,
     Random503,
@@ -322,11 +339,243 @@ pub enum Verdict {
     Gateway(u16),
 }
 
+/// A tenant's size class, which sets the resource-unit quota.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TenantSize {
+    S,
+    M,
+    L,
+}
+
+impl TenantSize {
+    pub fn of(users: usize) -> TenantSize {
+        match users {
+            0..50 => TenantSize::S,
+            50..=500 => TenantSize::M,
+            _ => TenantSize::L,
+        }
+    }
+    fn ru_quota(self) -> f64 {
+        RU_QUOTA[self as usize]
+    }
+    pub fn name(self) -> &'static str {
+        ["S", "M", "L"][self as usize]
+    }
+}
+
+/// The caller a request is charged to: the application and tenant of its token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caller {
+    pub app_id: String,
+    pub tenant_id: String,
+}
+
+/// What a Graph request costs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cost {
+    pub resource_units: u32,
+    /// Whether it counts against the write quotas.
+    pub write: bool,
+}
+
+/// Graph's base cost of an identity request, and the query options that change
+/// it: `$select` −1, `$expand` +1, `$top` under 20 −1, never below 1. A path
+/// under `users/{id}/` costs what the same path under `me/` costs.
+// https://learn.microsoft.com/en-us/graph/throttling-limits#identity-and-access-service-limits
+pub fn graph_cost(method: &str, path: &str, query: &str) -> Cost {
+    let rest = path.strip_prefix("/graph/v1.0").unwrap_or(path);
+    let mut segs: Vec<String> = Vec::new();
+    for raw in rest.split('/').filter(|s| !s.is_empty()) {
+        let s = percent_encoding::percent_decode_str(raw)
+            .decode_utf8_lossy()
+            .into_owned();
+        match s.find('(') {
+            Some(i) if i > 0 => {
+                segs.push(s[..i].to_string());
+                segs.push("{id}".into());
+            }
+            _ => segs.push(s),
+        }
+    }
+    if segs.len() >= 2 && segs[0] == "users" {
+        segs.splice(0..2, ["me".to_string()]);
+    }
+    let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let m = method.to_ascii_uppercase();
+    let (base, write) = match (m.as_str(), s.as_slice()) {
+        ("GET", ["applications"]) => (2, false),
+        ("GET", ["applications", _, "extensionProperties"]) => (2, false),
+        ("GET", ["contracts"]) => (3, false),
+        ("GET", ["domains", _, "domainNameReferences"]) => (4, false),
+        ("GET", ["groups", _, "members"]) => (3, false),
+        ("GET", ["groups", _, "transitiveMembers"]) => (5, false),
+        (
+            "GET",
+            [
+                "me",
+                "licenseDetails" | "memberOf" | "ownedObjects" | "transitiveMemberOf",
+            ],
+        ) => (2, false),
+        ("GET", ["oauth2PermissionGrants"] | ["oauth2PermissionGrants", _]) => (2, false),
+        ("GET", ["servicePrincipals", _, "appRoleAssignments"]) => (2, false),
+        ("GET", ["subscribedSkus"]) => (3, false),
+        ("GET", ["users"]) => (2, false),
+        ("GET", _) => (1, false),
+        ("POST", ["directoryObjects", "getByIds"] | ["getObjectsById"]) => (3, false),
+        ("POST", ["isMemberOf"] | ["me", "checkMemberGroups" | "checkMemberObjects"]) => (4, false),
+        ("POST", ["me", "getMemberGroups" | "getMemberObjects"]) => (2, false),
+        _ => (1, true),
+    };
+    let mut cost: i64 = base;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let k = percent_encoding::percent_decode_str(k).decode_utf8_lossy();
+        match k.as_ref() {
+            "$select" => cost -= 1,
+            "$expand" => cost += 1,
+            "$top" if v.trim().parse::<i64>().is_ok_and(|t| t < 20) => cost -= 1,
+            _ => {}
+        }
+    }
+    Cost {
+        resource_units: cost.max(1) as u32,
+        write,
+    }
+}
+
+/// What a request that passed was charged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Charged {
+    /// `x-ms-resource-unit`.
+    pub resource_units: u32,
+    /// `x-ms-throttle-limit-percentage`: the most used quota's share, when
+    /// above 0.8.
+    pub limit_percentage: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+enum Limit {
+    /// The resource-unit quota: every request.
+    ReadWrite,
+    /// A write quota.
+    Write,
+}
+
+/// A token bucket: full at first, refilled continuously at capacity per
+/// window, never above capacity.
+#[derive(Debug, Clone)]
+struct Bucket {
+    limit: Limit,
+    /// `Tenant_Application` or `Tenant`.
+    scope: &'static str,
+    app_id: Option<String>,
+    tenant_id: String,
+    capacity: f64,
+    window_ms: i64,
+    tokens: f64,
+    last_ms: i64,
+    since_ms: i64,
+    accepted: u64,
+    accepted_cost: f64,
+    throttled: u64,
+}
+
+impl Bucket {
+    fn new(
+        limit: Limit,
+        scope: &'static str,
+        app_id: Option<String>,
+        tenant_id: &str,
+        capacity: f64,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> Bucket {
+        Bucket {
+            limit,
+            scope,
+            app_id,
+            tenant_id: tenant_id.to_string(),
+            capacity,
+            window_ms,
+            tokens: capacity,
+            last_ms: now_ms,
+            since_ms: now_ms,
+            accepted: 0,
+            accepted_cost: 0.0,
+            throttled: 0,
+        }
+    }
+
+    fn refill_per_ms(&self) -> f64 {
+        self.capacity / self.window_ms as f64
+    }
+
+    /// Brings the bucket to `now_ms`, with `capacity` (the tenant may have
+    /// changed size). The emulator clock can move back (`/_emulator/reset`):
+    /// then the bucket starts over from there.
+    fn refill(&mut self, capacity: f64, now_ms: i64) {
+        self.capacity = capacity;
+        if now_ms < self.last_ms {
+            self.last_ms = now_ms;
+            self.since_ms = self.since_ms.min(now_ms);
+        }
+        let gained = (now_ms - self.last_ms) as f64 * self.refill_per_ms();
+        self.tokens = (self.tokens + gained).min(self.capacity);
+        self.last_ms = now_ms;
+    }
+
+    /// Milliseconds until `cost` fits (a cost above the capacity waits for a
+    /// full bucket, or it could never pass).
+    fn wait_ms(&self, cost: f64) -> f64 {
+        let missing = cost.min(self.capacity) - self.tokens;
+        if missing <= 1e-9 {
+            0.0
+        } else {
+            missing / self.refill_per_ms()
+        }
+    }
+
+    fn header_scope(&self, caller: &Caller) -> String {
+        let limit = match self.limit {
+            Limit::ReadWrite => "ReadWrite",
+            Limit::Write => "Write",
+        };
+        format!(
+            "{}/{limit}/{}/{}",
+            self.scope, caller.app_id, caller.tenant_id
+        )
+    }
+
+    fn report(&self, now_ms: i64) -> Value {
+        let elapsed = (now_ms - self.since_ms).max(0) as f64 / 1000.0;
+        let refill_per_second = self.refill_per_ms() * 1000.0;
+        json!({
+            "scope": match &self.app_id {
+                Some(app) => format!("{}/{:?}/{app}/{}", self.scope, self.limit, self.tenant_id),
+                None => format!("{}/{:?}/{}", self.scope, self.limit, self.tenant_id),
+            },
+            "limit": self.limit,
+            "appId": self.app_id,
+            "tenantId": self.tenant_id,
+            "capacity": self.capacity,
+            "windowSeconds": self.window_ms as f64 / 1000.0,
+            "refillPerSecond": refill_per_second,
+            "available": self.tokens,
+            "accepted": self.accepted,
+            "acceptedCost": self.accepted_cost,
+            "throttled": self.throttled,
+            "sinceMs": self.since_ms,
+            "elapsedSeconds": elapsed,
+            "ceiling": self.capacity + refill_per_second * elapsed,
+        })
+    }
+}
+
 pub struct Faults {
     pub config: FaultConfig,
     rng: StdRng,
-    /// (app, tenant) -> (window start ms, RU used)
-    buckets: HashMap<String, (i64, f64)>,
+    /// Token buckets by key: `ru|app|tenant`, `write|app|tenant`, `tenant|tenant`.
+    buckets: HashMap<String, Bucket>,
 }
 
 impl Faults {
@@ -403,25 +652,128 @@ impl Faults {
         Some(AfterCommit::Status(status))
     }
 
-    /// Charges a Graph request to its app+tenant bucket.
-    pub fn throttle(&mut self, key: &str, write: bool, now_ms: i64) -> Verdict {
-        if self.config.throttle <= 0.0 {
-            return Verdict::Pass;
+    /// Charges a Graph request to its application+tenant pair's resource-unit
+    /// and write buckets and its tenant's write bucket. Over any of them the
+    /// request is refused and charged nothing, with the longest wait among the
+    /// buckets it does not fit.
+    pub fn throttle(
+        &mut self,
+        caller: &Caller,
+        cost: Cost,
+        size: TenantSize,
+        now_ms: i64,
+    ) -> Result<Charged, Verdict> {
+        let f = self.config.throttle;
+        let ru = cost.resource_units as f64;
+        if f <= 0.0 {
+            return Ok(Charged {
+                resource_units: cost.resource_units,
+                limit_percentage: None,
+            });
         }
-        let quota = GRAPH_QUOTA_RU * self.config.throttle;
-        let cost = if write { 3.0 } else { 1.0 };
-        let entry = self.buckets.entry(key.to_string()).or_insert((now_ms, 0.0));
-        if now_ms - entry.0 >= GRAPH_WINDOW_MS || now_ms < entry.0 {
-            *entry = (now_ms, 0.0);
+        let (app, tenant) = (&caller.app_id, &caller.tenant_id);
+        let mut wanted = vec![(
+            format!("ru|{app}|{tenant}"),
+            size.ru_quota() * f,
+            ru,
+            (
+                Limit::ReadWrite,
+                "Tenant_Application",
+                Some(app.clone()),
+                RU_WINDOW_MS,
+            ),
+        )];
+        if cost.write {
+            wanted.push((
+                format!("write|{app}|{tenant}"),
+                WRITE_QUOTA * f,
+                1.0,
+                (
+                    Limit::Write,
+                    "Tenant_Application",
+                    Some(app.clone()),
+                    WRITE_WINDOW_MS,
+                ),
+            ));
+            wanted.push((
+                format!("tenant|{tenant}"),
+                TENANT_WRITE_QUOTA * f,
+                1.0,
+                (Limit::Write, "Tenant", None, TENANT_WRITE_WINDOW_MS),
+            ));
         }
-        if entry.1 + cost > quota {
-            let retry_ms = (entry.0 + GRAPH_WINDOW_MS - now_ms).max(1);
-            return Verdict::Throttled {
-                retry_after: (retry_ms + 999) / 1000,
-            };
+        let mut worst: Option<(f64, String)> = None;
+        for (key, capacity, need, (limit, scope, app_id, window)) in &wanted {
+            let bucket = self.buckets.entry(key.clone()).or_insert_with(|| {
+                Bucket::new(
+                    *limit,
+                    scope,
+                    app_id.clone(),
+                    tenant,
+                    *capacity,
+                    *window,
+                    now_ms,
+                )
+            });
+            bucket.refill(*capacity, now_ms);
+            let wait = bucket.wait_ms(*need);
+            if wait > 0.0 && worst.as_ref().is_none_or(|(w, _)| wait > *w) {
+                worst = Some((wait, key.clone()));
+            }
         }
-        entry.1 += cost;
-        Verdict::Pass
+        if let Some((wait, key)) = worst {
+            let bucket = self.buckets.get_mut(&key).expect("bucket just made");
+            bucket.throttled += 1;
+            return Err(Verdict::Throttled {
+                // Whole seconds, at least 1 (the tolerance keeps 2000.0000001 ms at 2 s).
+                retry_after: ((wait / 1000.0) - 1e-6).ceil().max(1.0) as i64,
+                scope: bucket.header_scope(caller),
+                information: match bucket.limit {
+                    Limit::ReadWrite => "ResourceUnitLimitExceeded",
+                    Limit::Write => "WriteLimitExceeded",
+                },
+            });
+        }
+        let mut used: f64 = 0.0;
+        for (key, _, need, _) in &wanted {
+            let bucket = self.buckets.get_mut(key).expect("bucket just made");
+            let take = need.min(bucket.capacity);
+            bucket.tokens -= take;
+            bucket.accepted += 1;
+            bucket.accepted_cost += need;
+            used = used.max(1.0 - bucket.tokens / bucket.capacity);
+        }
+        Ok(Charged {
+            resource_units: cost.resource_units,
+            limit_percentage: (used > 0.8).then_some(used),
+        })
+    }
+
+    /// `GET /_emulator/throttle`: every bucket as of `now_ms`.
+    pub fn throttle_report(&mut self, now_ms: i64) -> Value {
+        let mut buckets: Vec<&mut Bucket> = self.buckets.values_mut().collect();
+        buckets.sort_by(|a, b| {
+            (&a.tenant_id, &a.app_id, a.scope, a.limit as u8).cmp(&(
+                &b.tenant_id,
+                &b.app_id,
+                b.scope,
+                b.limit as u8,
+            ))
+        });
+        let report: Vec<Value> = buckets
+            .into_iter()
+            .map(|b| {
+                let capacity = b.capacity;
+                b.refill(capacity, now_ms);
+                b.report(now_ms)
+            })
+            .collect();
+        json!({"throttle": self.config.throttle, "nowMs": now_ms, "buckets": report})
+    }
+
+    /// Empties the throttling history: every bucket starts full again.
+    pub fn clear_throttle(&mut self) {
+        self.buckets.clear();
     }
 }
 
@@ -521,21 +873,183 @@ mod tests {
     }
 
     #[test]
-    fn throttles_per_window_and_is_deterministic() {
+    fn costs_follow_microsofts_table() {
+        let c = |m: &str, p: &str, q: &str| graph_cost(m, &format!("/graph/v1.0/{p}"), q);
+        let read = |ru| Cost {
+            resource_units: ru,
+            write: false,
+        };
+        assert_eq!(c("GET", "applications", ""), read(2));
+        // The dashboard's page: $select −1, $top=999 unchanged.
+        assert_eq!(
+            c("GET", "applications", "$select=id,appId&$top=999"),
+            read(1)
+        );
+        assert_eq!(c("GET", "applications", "%24select=id&%24top=5"), read(1));
+        assert_eq!(c("GET", "applications/x", ""), read(1));
+        assert_eq!(c("GET", "applications(appId='x')", ""), read(1));
+        assert_eq!(c("GET", "users", ""), read(2));
+        assert_eq!(c("GET", "users", "$expand=manager"), read(3));
+        assert_eq!(c("GET", "users/u/memberOf", ""), read(2));
+        assert_eq!(c("GET", "me/transitiveMemberOf", ""), read(2));
+        assert_eq!(c("GET", "oauth2PermissionGrants", "$filter=x"), read(2));
+        assert_eq!(c("GET", "oauth2PermissionGrants/g", ""), read(2));
+        assert_eq!(
+            c("GET", "servicePrincipals/s/appRoleAssignments", ""),
+            read(2)
+        );
+        assert_eq!(c("GET", "groups/g/transitiveMembers", ""), read(5));
+        // Never below 1.
+        assert_eq!(c("GET", "me", "$select=id&$top=1"), read(1));
+        assert_eq!(c("POST", "directoryObjects/getByIds", ""), read(3));
+        let write = Cost {
+            resource_units: 1,
+            write: true,
+        };
+        for m in ["POST", "PATCH", "PUT", "DELETE"] {
+            assert_eq!(c(m, "applications/x/addPassword", ""), write, "{m}");
+        }
+        assert_eq!(TenantSize::of(3), TenantSize::S);
+        assert_eq!(TenantSize::of(50), TenantSize::M);
+        assert_eq!(TenantSize::of(501), TenantSize::L);
+    }
+
+    fn caller(app: &str) -> Caller {
+        Caller {
+            app_id: app.into(),
+            tenant_id: "t".into(),
+        }
+    }
+
+    #[test]
+    fn resource_units_refill_continuously() {
+        // 3 RU per 10 s: 0.3 RU a second.
         let mut f = Faults::new(FaultConfig {
             throttle: 3.0 / 3500.0,
             ..FaultConfig::default()
         });
-        assert_eq!(f.throttle("a", false, 0), Verdict::Pass);
-        assert_eq!(f.throttle("a", false, 100), Verdict::Pass);
-        assert_eq!(f.throttle("a", false, 200), Verdict::Pass);
+        let get = graph_cost("GET", "/graph/v1.0/me", "");
+        let s = TenantSize::S;
+        for t in [0, 100, 200] {
+            assert!(f.throttle(&caller("a"), get, s, t).is_ok());
+        }
+        // Empty but for the 0.12 RU gained in 400 ms: the missing 0.88 RU
+        // take 2.93 s.
         assert_eq!(
-            f.throttle("a", false, 1_500),
-            Verdict::Throttled { retry_after: 9 }
+            f.throttle(&caller("a"), get, s, 400),
+            Err(Verdict::Throttled {
+                retry_after: 3,
+                scope: "Tenant_Application/ReadWrite/a/t".into(),
+                information: "ResourceUnitLimitExceeded",
+            })
         );
-        assert_eq!(f.throttle("b", true, 1_500), Verdict::Pass);
-        assert_eq!(f.throttle("a", false, 10_000), Verdict::Pass);
+        // Another application has its own bucket.
+        assert!(f.throttle(&caller("b"), get, s, 400).is_ok());
+        // A refused request took nothing: at 3.6 s the bucket holds 1.02 RU.
+        assert!(f.throttle(&caller("a"), get, s, 3_600).is_ok());
+        assert!(f.throttle(&caller("a"), get, s, 3_700).is_err());
+        // Never more than the capacity, however long the pause.
+        let later = 1_000_000;
+        for i in 0..3 {
+            assert!(f.throttle(&caller("a"), get, s, later + i).is_ok());
+        }
+        assert!(f.throttle(&caller("a"), get, s, later + 3).is_err());
+        // A larger tenant has a larger quota (5,000 vs 3,500 RU).
+        let mut f = Faults::new(FaultConfig::default());
+        let page = graph_cost("GET", "/graph/v1.0/users", "");
+        let passed = (0..3000)
+            .take_while(|_| f.throttle(&caller("a"), page, TenantSize::M, 0).is_ok())
+            .count();
+        assert_eq!(passed, 2500);
+        // Near the limit, answers say how much is used.
+        let mut f = Faults::new(FaultConfig {
+            throttle: 10.0 / 3500.0,
+            ..FaultConfig::default()
+        });
+        let pct: Vec<Option<f64>> = (0..10)
+            .map(|_| {
+                f.throttle(&caller("a"), get, s, 0)
+                    .unwrap()
+                    .limit_percentage
+            })
+            .collect();
+        assert_eq!(pct[7], None);
+        assert!(pct[8].is_some_and(|p| (p - 0.9).abs() < 1e-9));
+        assert_eq!(pct[9], Some(1.0));
+    }
 
+    #[test]
+    fn writes_have_their_own_quota() {
+        // 30 writes per 150 s (0.2 a second) and 35 RU per 10 s.
+        let mut f = Faults::new(FaultConfig {
+            throttle: 0.01,
+            ..FaultConfig::default()
+        });
+        let write = graph_cost("POST", "/graph/v1.0/applications/x/addPassword", "");
+        let read = graph_cost("GET", "/graph/v1.0/me", "");
+        let s = TenantSize::S;
+        let mut t = 0;
+        for _ in 0..30 {
+            assert!(f.throttle(&caller("a"), write, s, t).is_ok());
+            t += 100; // 10 writes a second: far above the write refill
+        }
+        let Err(Verdict::Throttled {
+            retry_after,
+            scope,
+            information,
+        }) = f.throttle(&caller("a"), write, s, t)
+        else {
+            panic!("the 31st write should be throttled");
+        };
+        assert_eq!(scope, "Tenant_Application/Write/a/t");
+        assert_eq!(information, "WriteLimitExceeded");
+        // Writes refill at 0.2 a second; the 3 s gave back 0.6 of one.
+        assert_eq!(retry_after, 2);
+        // Reads still pass.
+        assert!(f.throttle(&caller("a"), read, s, t).is_ok());
+        // The report: capacity, refill, accepted and refused writes.
+        let report = f.throttle_report(t);
+        let b = report["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["scope"] == "Tenant_Application/Write/a/t")
+            .unwrap()
+            .clone();
+        assert_eq!(b["capacity"], 30.0);
+        assert!((b["refillPerSecond"].as_f64().unwrap() - 0.2).abs() < 1e-9);
+        assert_eq!(
+            (b["accepted"].clone(), b["throttled"].clone()),
+            (json!(30), json!(1))
+        );
+        assert!((b["ceiling"].as_f64().unwrap() - (30.0 + 0.2 * 3.0)).abs() < 1e-9);
+        // The tenant's own write bucket counts the same writes.
+        assert!(
+            report["buckets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|b| b["scope"] == "Tenant/Write/t" && b["accepted"] == 30)
+        );
+        f.clear_throttle();
+        assert!(f.throttle(&caller("a"), write, s, t).is_ok());
+        // Off: nothing is refused, costs are still reported.
+        let mut f = Faults::new(FaultConfig {
+            throttle: 0.0,
+            ..FaultConfig::default()
+        });
+        for _ in 0..10_000 {
+            assert_eq!(
+                f.throttle(&caller("a"), write, s, 0)
+                    .unwrap()
+                    .resource_units,
+                1
+            );
+        }
+    }
+
+    #[test]
+    fn random_faults_are_deterministic() {
         let draw = |seed| {
             let mut f = Faults::new(FaultConfig {
                 random429: 0.3,

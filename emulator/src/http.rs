@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::faults::{AfterCommit, Verdict};
+use crate::faults::{AfterCommit, Caller, Charged, TenantSize, Verdict, graph_cost};
 use crate::{LogEntry, Shared, clock, lock};
 
 tokio::task_local! {
@@ -104,22 +104,21 @@ pub fn bearer_token(headers: &HeaderMap) -> &str {
         .trim()
 }
 
-fn throttle_key(headers: &HeaderMap) -> String {
-    let token = bearer_token(headers);
-    match jsonwebtoken::dangerous::insecure_decode::<Value>(token) {
-        Ok(data) => format!(
-            "{}|{}",
-            data.claims
-                .get("appid")
-                .and_then(Value::as_str)
-                .unwrap_or("-"),
-            data.claims
-                .get("tid")
-                .and_then(Value::as_str)
-                .unwrap_or("-")
-        ),
-        Err(_) => "anonymous".into(),
-    }
+/// The application and tenant a Graph request is charged to, from its token
+/// (unverified: a request with a bad token is refused by Graph anyway, and
+/// charged to no one).
+fn throttle_caller(headers: &HeaderMap) -> Option<Caller> {
+    let data = jsonwebtoken::dangerous::insecure_decode::<Value>(bearer_token(headers)).ok()?;
+    let claim = |k: &str| {
+        data.claims
+            .get(k)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    Some(Caller {
+        app_id: claim("appid")?,
+        tenant_id: claim("tid")?,
+    })
 }
 
 fn fault_response(area: Area, status: StatusCode, retry_after: i64, ctx: &RequestCtx) -> Response {
@@ -303,6 +302,11 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
         {
             tokio::time::sleep(Duration::from_millis(latency)).await;
         }
+        // What the request was charged, for the answer's headers.
+        let mut charged: Option<Charged> = None;
+        // Read before the faults are locked: handlers lock the directory, then
+        // the faults.
+        let tenant_size = (area == Area::Graph).then(|| TenantSize::of(lock(&emu.dir).users.len()));
         let verdict = if area == Area::Graph && is_batch(&path) && method == Method::POST {
             // The gateway can fail the batch as a whole; the service's faults
             // and throttling apply to each item (json-batching: "Requests in a
@@ -317,18 +321,37 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
                 faults.random()
             };
             match drawn {
-                Verdict::Pass if area == Area::Graph => {
-                    let write = method != Method::GET;
-                    faults.throttle(&throttle_key(&parts.headers), write, emu.clock.now_ms())
-                }
+                Verdict::Pass if area == Area::Graph => match throttle_caller(&parts.headers) {
+                    Some(caller) => {
+                        let cost = graph_cost(method.as_str(), &path, uri.query().unwrap_or(""));
+                        let size = tenant_size.unwrap_or(TenantSize::S);
+                        match faults.throttle(&caller, cost, size, emu.clock.now_ms()) {
+                            Ok(c) => {
+                                charged = Some(c);
+                                Verdict::Pass
+                            }
+                            Err(v) => v,
+                        }
+                    }
+                    None => Verdict::Pass,
+                },
                 v => v,
             }
         } else {
             Verdict::Pass
         };
         match verdict {
-            Verdict::Throttled { retry_after } => {
-                fault_response(area, StatusCode::TOO_MANY_REQUESTS, retry_after, &ctx)
+            // https://learn.microsoft.com/en-us/graph/throttling-limits#throttled-responses-requests
+            Verdict::Throttled {
+                retry_after,
+                scope,
+                information,
+            } => {
+                let mut resp =
+                    fault_response(area, StatusCode::TOO_MANY_REQUESTS, retry_after, &ctx);
+                set(resp.headers_mut(), "x-ms-throttle-scope", &scope);
+                set(resp.headers_mut(), "x-ms-throttle-information", information);
+                resp
             }
             Verdict::Random429 => {
                 let after = lock(&emu.faults).config.retry_after(2);
@@ -341,7 +364,19 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
             Verdict::Gateway(status) => gateway_response(status),
             Verdict::Pass => {
                 let req = Request::from_parts(parts, Body::from(bytes));
-                let response = CTX.scope(ctx.clone(), next.run(req)).await;
+                let mut response = CTX.scope(ctx.clone(), next.run(req)).await;
+                // https://learn.microsoft.com/en-us/graph/throttling-limits#regular-responses-requests
+                if let Some(c) = &charged {
+                    let headers = response.headers_mut();
+                    set(headers, "x-ms-resource-unit", &c.resource_units.to_string());
+                    if let Some(p) = c.limit_percentage {
+                        set(
+                            headers,
+                            "x-ms-throttle-limit-percentage",
+                            &format!("{p:.2}"),
+                        );
+                    }
+                }
                 let after = (matches!(area, Area::Graph | Area::Arm)
                     && response.status().is_success())
                 .then(|| lock(&emu.faults).after_commit(method.as_str(), &path))
@@ -422,4 +457,28 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
         emu.persist();
     }
     response
+}
+
+/// `GET /_emulator/throttle`: each token bucket's capacity, refill rate,
+/// accepted and refused requests, and the ceiling of what it could have let
+/// through since its first request (capacity + refill × elapsed), so a bench
+/// can report achieved writes as a share of the quota. `DELETE` refills them
+/// all (a run starts from full quotas). Emulator-only.
+pub fn throttle_router() -> axum::Router<Shared> {
+    axum::Router::new().route(
+        "/_emulator/throttle",
+        axum::routing::get(throttle_get).delete(throttle_delete),
+    )
+}
+
+async fn throttle_get(State(emu): State<Shared>) -> Response {
+    let size = TenantSize::of(lock(&emu.dir).users.len());
+    let mut report = lock(&emu.faults).throttle_report(emu.clock.now_ms());
+    report["tenantSize"] = Value::String(size.name().into());
+    axum::Json(report).into_response()
+}
+
+async fn throttle_delete(State(emu): State<Shared>) -> Response {
+    lock(&emu.faults).clear_throttle();
+    StatusCode::NO_CONTENT.into_response()
 }

@@ -186,6 +186,7 @@ pub fn router(emu: Shared) -> Router {
         .merge(graph::router())
         .merge(arm::router())
         .merge(control::router())
+        .merge(http::throttle_router())
         .layer(axum::middleware::from_fn_with_state(
             emu.clone(),
             http::edge,
