@@ -57,13 +57,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use super::certificate::generated_months;
+use super::certificate::months_within;
 use super::dashboard::{Kind, OwnerKind, Table, csv_cell};
 use super::policy::{self, CredentialKind, PolicyView};
 use crate::api_error::{ApiError, Service};
 use crate::client::{ApiClient, ApiRequest, Page};
 use crate::core::certificate::{Certificate, CertificateRequest};
-use crate::core::generate::GenerateRequest;
+use crate::core::generate::{GenerateRequest, MAX_MONTHS, MIN_MONTHS};
 use crate::core::key_credential::{self, KeyCredential};
 use crate::core::time::{DAY, UnixTime};
 use crate::graph::batch::{self, Answers, Batch, BatchError, ItemAnswer, MAX_REQUESTS};
@@ -92,6 +92,14 @@ pub struct Options {
     pub secret_name: String,
     /// How long new secrets last (the policy may shorten it).
     pub secret_days: u64,
+    /// How long new certificates last, 1–24 months (the policy may
+    /// shorten it).
+    #[serde(default = "default_months")]
+    pub certificate_months: u32,
+}
+
+fn default_months() -> u32 {
+    super::certificate::LIFETIME_MONTHS
 }
 
 impl Options {
@@ -100,6 +108,7 @@ impl Options {
         Options {
             secret_name: format!("Renewed {}", &now.to_rfc3339()[..10]),
             secret_days: 180,
+            certificate_months: default_months(),
         }
     }
 }
@@ -656,7 +665,12 @@ pub fn plan(
                 .ok()
                 .filter(|a| a.decided_by.is_some())
                 .map(|a| a.lifetime_secs);
-            let (validity_months, note, refused) = match generated_months(&view, created, now) {
+            let (validity_months, note, refused) = match months_within(
+                &view,
+                options.certificate_months.clamp(MIN_MONTHS, MAX_MONTHS),
+                created,
+                now,
+            ) {
                 Ok((months, note)) => (months, note, None),
                 Err(e) => (0, None, Some(e.to_string())),
             };
@@ -1024,6 +1038,36 @@ impl RunState {
         }
     }
 
+    /// Cancels what was never carried out: items not sent, or sent and
+    /// throttled (a 429 made nothing). Items half-way — a lost answer to
+    /// look up, a lost secret to replace, a certificate whose PATCH may
+    /// have been made — stay open: [`apply`] brings them to their end
+    /// (sending only their look-ups) and then returns [`Finish::Cancelled`].
+    pub fn cancel(&mut self) {
+        self.cancelled = true;
+        for run in &mut self.items {
+            if run.stage == Stage::Pending && run.attempts == 0 {
+                run.stage = Stage::Cancelled;
+                run.wait_until_ms = None;
+            }
+        }
+    }
+
+    /// Records that the admin copied the value of the secret `key_id`.
+    pub fn mark_exported_key(&mut self, key_id: &str) {
+        for run in &mut self.items {
+            if let Stage::Done {
+                key_id: Some(k),
+                exported,
+                ..
+            } = &mut run.stage
+                && k.eq_ignore_ascii_case(key_id)
+            {
+                *exported = true;
+            }
+        }
+    }
+
     /// Records that the admin exported the values `secrets` holds.
     pub fn mark_exported(&mut self, secrets: &NewSecrets) {
         for run in &mut self.items {
@@ -1261,7 +1305,7 @@ pub async fn apply<C: HttpClient, S: Sleeper, Z: Sleeper>(
             match on_event(&Event::Waiting { ms }, state) {
                 Control::Continue => {}
                 Control::Pause => return Ok(Finish::Paused),
-                Control::Cancel if !state.cancelled => cancel(state),
+                Control::Cancel if !state.cancelled => state.cancel(),
                 Control::Cancel => {}
             }
             sleeper.sleep(ms.min(TICK_MS)).await;
@@ -1320,7 +1364,7 @@ pub async fn apply<C: HttpClient, S: Sleeper, Z: Sleeper>(
         match on_event(&event, state) {
             Control::Continue => {}
             Control::Pause => return Ok(Finish::Paused),
-            Control::Cancel if !state.cancelled => cancel(state),
+            Control::Cancel if !state.cancelled => state.cancel(),
             Control::Cancel => {}
         }
     }
@@ -1335,20 +1379,6 @@ impl Pace {
             self.not_before_ms = now + wait_ms.unwrap_or(TICK_MS);
         } else if accepted >= self.window {
             self.window = (self.window * 2).min(MAX_REQUESTS);
-        }
-    }
-}
-
-/// Cancels what was never carried out: items not sent, or sent and
-/// throttled (a 429 made nothing). Items half-way — a lost answer to look
-/// up, a lost secret to replace, a certificate whose PATCH may have been
-/// made — are still brought to their end by the run.
-fn cancel(state: &mut RunState) {
-    state.cancelled = true;
-    for run in &mut state.items {
-        if run.stage == Stage::Pending && run.attempts == 0 {
-            run.stage = Stage::Cancelled;
-            run.wait_until_ms = None;
         }
     }
 }

@@ -107,20 +107,30 @@ pub fn generated_months(
     app_created: Option<UnixTime>,
     now: UnixTime,
 ) -> Result<(u32, Option<String>), PolicyError> {
+    months_within(policy, LIFETIME_MONTHS, app_created, now)
+}
+
+/// Like [`generated_months`] for a lifetime of `months` the admin chose.
+pub fn months_within(
+    policy: &PolicyView,
+    months: u32,
+    app_created: Option<UnixTime>,
+    now: UnixTime,
+) -> Result<(u32, Option<String>), PolicyError> {
     let kind = CredentialKind::Certificate;
-    let full = generated_lifetime(LIFETIME_MONTHS, now);
+    let full = generated_lifetime(months, now);
     let allowed = policy.evaluate(kind, full, app_created, now)?;
     let Some(decider) = allowed.clamped_from.and(allowed.decided_by.clone()) else {
-        return Ok((LIFETIME_MONTHS, allowed.note()));
+        return Ok((months, allowed.note()));
     };
-    match (1..LIFETIME_MONTHS)
+    match (1..months)
         .rev()
         .find(|m| generated_lifetime(*m, now) <= allowed.lifetime_secs)
     {
-        Some(months) => Ok((
-            months,
+        Some(shorter) => Ok((
+            shorter,
             Some(format!(
-                "The new certificate is made for {months} months instead of {LIFETIME_MONTHS}: \
+                "The new certificate is made for {shorter} months instead of {months}: \
                  {decider} allows certificates no longer."
             )),
         )),
