@@ -11,6 +11,9 @@
 //!   quota of 3,000 requests per 2 min 30 s; per tenant 18,000 writes per
 //!   5 min. Costs as the page lists them (see [`graph_cost`]). `1.0` (the
 //!   default) is Microsoft's quota, `0` or `off` disables throttling.
+//! - `throttlefill=P`: how full a bucket starts (default 1, full; `0` starts
+//!   empty, as a tenant whose quota was just used, so a run measures the
+//!   steady refill rate).
 //! - `random429=P`, `random503=P`: probability that a Graph or ARM request fails
 //!   with 429 (Retry-After) or 503 (Retry-After) before it is handled.
 //! - `replication=D`: objects created less than D ago are not yet visible
@@ -96,6 +99,15 @@ pub struct FaultConfig {
     /// How long new objects stay out of collections and `$filter` results.
     #[serde(default)]
     pub list_lag_ms: u64,
+    /// How full a throttling bucket is when an application first uses it
+    /// (1 = full, as a quiet tenant; 0 = empty, as one whose quota other
+    /// work has just used up).
+    #[serde(default = "default_throttle_fill")]
+    pub throttle_fill: f64,
+}
+
+fn default_throttle_fill() -> f64 {
+    1.0
 }
 
 fn default_gateway_status() -> u16 {
@@ -195,6 +207,7 @@ impl Default for FaultConfig {
             commit_5xx: Vec::new(),
             commit_status: default_commit_status(),
             list_lag_ms: 0,
+            throttle_fill: 1.0,
         }
     }
 }
@@ -295,6 +308,14 @@ impl FaultConfig {
                     }
                 }
                 "listlag" => c.list_lag_ms = duration_ms(v)?,
+                "throttlefill" => {
+                    c.throttle_fill = v
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|f| (0.0..=1.0).contains(f))
+                        .ok_or_else(|| format!("invalid throttlefill '{v}' (0 to 1)"))?
+                }
                 "seed" => {
                     c.seed = v
                         .trim()
@@ -473,6 +494,8 @@ struct Bucket {
     capacity: f64,
     window_ms: i64,
     tokens: f64,
+    /// What it held at its first request.
+    initial: f64,
     last_ms: i64,
     since_ms: i64,
     accepted: u64,
@@ -481,6 +504,7 @@ struct Bucket {
 }
 
 impl Bucket {
+    #[allow(clippy::too_many_arguments)]
     fn new(
         limit: Limit,
         scope: &'static str,
@@ -488,6 +512,7 @@ impl Bucket {
         tenant_id: &str,
         capacity: f64,
         window_ms: i64,
+        fill: f64,
         now_ms: i64,
     ) -> Bucket {
         Bucket {
@@ -497,7 +522,8 @@ impl Bucket {
             tenant_id: tenant_id.to_string(),
             capacity,
             window_ms,
-            tokens: capacity,
+            tokens: capacity * fill,
+            initial: capacity * fill,
             last_ms: now_ms,
             since_ms: now_ms,
             accepted: 0,
@@ -566,7 +592,8 @@ impl Bucket {
             "throttled": self.throttled,
             "sinceMs": self.since_ms,
             "elapsedSeconds": elapsed,
-            "ceiling": self.capacity + refill_per_second * elapsed,
+            "initial": self.initial,
+            "ceiling": self.initial + refill_per_second * elapsed,
         })
     }
 }
@@ -664,6 +691,7 @@ impl Faults {
         now_ms: i64,
     ) -> Result<Charged, Verdict> {
         let f = self.config.throttle;
+        let fill = self.config.throttle_fill;
         let ru = cost.resource_units as f64;
         if f <= 0.0 {
             return Ok(Charged {
@@ -712,6 +740,7 @@ impl Faults {
                     tenant,
                     *capacity,
                     *window,
+                    fill,
                     now_ms,
                 )
             });
@@ -805,6 +834,7 @@ mod tests {
                 commit_5xx: Vec::new(),
                 commit_status: 500,
                 list_lag_ms: 0,
+                throttle_fill: 1.0,
             }
         );
         let c = FaultConfig::default()
@@ -1033,6 +1063,21 @@ mod tests {
         );
         f.clear_throttle();
         assert!(f.throttle(&caller("a"), write, s, t).is_ok());
+        // Starting empty, the first write waits for the refill: 5 s.
+        let mut f = Faults::new(
+            FaultConfig::default()
+                .apply_spec("throttle=0.01,throttlefill=0")
+                .unwrap(),
+        );
+        assert!(matches!(
+            f.throttle(&caller("a"), write, s, 0),
+            Err(Verdict::Throttled { retry_after: 5, .. })
+        ));
+        assert!(f.throttle(&caller("a"), write, s, 5_000).is_ok());
+        let report = f.throttle_report(10_000);
+        let b = &report["buckets"].as_array().unwrap()[0];
+        assert_eq!(b["initial"], 0.0);
+        assert!(FaultConfig::default().apply_spec("throttlefill=2").is_err());
         // Off: nothing is refused, costs are still reported.
         let mut f = Faults::new(FaultConfig {
             throttle: 0.0,
