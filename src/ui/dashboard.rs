@@ -4,12 +4,16 @@
 //! as tall as the whole list, the visible slice moved into place), so ten
 //! thousand applications scroll as smoothly as ten. Heights and offsets are
 //! set through the CSSOM (`style:`), which the page's `style-src 'self'`
-//! allows, never as `style="…"` attributes.
+//! allows, never as `style="…"` attributes. Rows can be selected (by keyId,
+//! since indices move as pages arrive) for a bulk renewal (`bulk_renew`).
+
+use std::collections::HashSet;
 
 use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::bulk_renew::{Bulk, BulkPanel, SelectionBar};
 use super::error::UiError;
 use super::session::{AuthState, use_session};
 use super::storage;
@@ -36,6 +40,8 @@ pub fn DashboardPage() -> impl IntoView {
     let pasted = RwSignal::new(String::new());
     let scroll = RwSignal::new(0usize);
     let body = NodeRef::<Div>::new();
+    let bulk = Bulk::new(table);
+    let selected = bulk.selected;
 
     // A new read (the switch, "Read again") supersedes one still paging:
     // pages of an older read are dropped.
@@ -48,6 +54,7 @@ pub fn DashboardPage() -> impl IntoView {
         generation.set_value(current);
         loading.set(true);
         error.set(None);
+        selected.set(HashSet::new());
         table.set(Some(Table::new(
             &account.tenant_id,
             &storage::records(),
@@ -104,6 +111,40 @@ pub fn DashboardPage() -> impl IntoView {
             .saturating_sub(OVERSCAN)
             .min(view.with(Vec::len).saturating_sub(WINDOW))
     });
+    // Whether every row shown (the filter's) is selected.
+    let all_shown = Memo::new(move |_| {
+        view.with(|v| {
+            !v.is_empty()
+                && table.with(|t| {
+                    t.as_ref().is_some_and(|t| {
+                        selected.with(|s| v.iter().all(|&i| s.contains(&t.rows[i as usize].key_id)))
+                    })
+                })
+        })
+    });
+    let select_shown = move |on: bool| {
+        let keys: Vec<String> = view.with_untracked(|v| {
+            table.with_untracked(|t| {
+                t.as_ref()
+                    .map(|t| {
+                        v.iter()
+                            .map(|&i| t.rows[i as usize].key_id.clone())
+                            .filter(|k| !k.is_empty())
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            })
+        });
+        selected.update(|s| {
+            for k in keys {
+                if on {
+                    s.insert(k);
+                } else {
+                    s.remove(&k);
+                }
+            }
+        });
+    };
     // The triaged credentials by keyId: row indices move as pages arrive.
     let hits = RwSignal::new(Vec::<String>::new());
 
@@ -191,6 +232,7 @@ pub fn DashboardPage() -> impl IntoView {
                 }
             })}
         </section>
+        <BulkPanel bulk=bulk />
         <section class="panel dashboard" aria-labelledby="dashboard-title">
             <h2 id="dashboard-title">"Credentials by expiry"</h2>
             {move || (!matches!(session.auth.get(), AuthState::SignedIn(_))).then(|| view! {
@@ -281,7 +323,13 @@ pub fn DashboardPage() -> impl IntoView {
                 <button type="button" id="export-csv" on:click=move |_| export(false)>"Download CSV"</button>
                 <button type="button" id="export-ics" on:click=move |_| export(true)>"Download calendar (.ics)"</button>
                 <span class="hint" id="dashboard-shown">{move || format!("{} shown", view.with(Vec::len))}</span>
+                <label>
+                    <input type="checkbox" id="select-shown" prop:checked=move || all_shown.get()
+                        on:change=move |ev| select_shown(event_target_checked(&ev)) />
+                    " Select all shown"
+                </label>
             </div>
+            <SelectionBar bulk=bulk />
             <div class="vt" role="table" aria-label="Credentials" aria-rowcount=move || view.with(Vec::len)>
                 <div class="vt-row vt-head" role="row">
                     {["Application", "Application ID", "Type", "Credential", "Ends", "Status", "Service account", ""]
@@ -296,7 +344,7 @@ pub fn DashboardPage() -> impl IntoView {
                                 let hits = hits.read();
                                 view.with(|v| table.with(|t| t.as_ref().map(|t| {
                                     v.iter().skip(start).take(WINDOW)
-                                        .map(|&i| row(t, i, &hits))
+                                        .map(|&i| row(t, i, &hits, selected))
                                         .collect_view()
                                 })))
                             }}
@@ -309,7 +357,12 @@ pub fn DashboardPage() -> impl IntoView {
 }
 
 /// One credential as a row: the same cells for every kind.
-fn row(t: &Table, i: u32, hits: &[String]) -> impl IntoView + use<> {
+fn row(
+    t: &Table,
+    i: u32,
+    hits: &[String],
+    selected: RwSignal<HashSet<String>>,
+) -> impl IntoView + use<> {
     let r = &t.rows[i as usize];
     let hit = hits.contains(&r.key_id);
     let owner = t.owner(r);
@@ -338,9 +391,25 @@ fn row(t: &Table, i: u32, hits: &[String]) -> impl IntoView + use<> {
         t.account(r).map(|a| a.name.clone()).unwrap_or_default(),
     ];
     let class = format!("vt-row {}{}", band.slug(), if hit { " hit" } else { "" });
+    // The checkbox sits in the first cell, so the cells stay the columns.
+    let key = r.key_id.clone();
+    let check = (!key.is_empty()).then(|| {
+        let label = format!("Select {} of {}", cells[3], cells[0]);
+        let k = key.clone();
+        view! {
+            <input type="checkbox" class="select" aria-label=label
+                prop:checked=move || selected.with(|s| s.contains(&key))
+                on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    selected.update(|s| { if on { s.insert(k.clone()); } else { s.remove(&k); } });
+                } />
+        }
+    });
+    let [first, rest @ ..] = cells;
     view! {
         <div class=class role="row" data-key=r.key_id.clone() aria-current=hit.then_some("true")>
-            {cells.map(|c| { let text = c.clone(); view! { <span role="cell" title=c>{text}</span> } }).collect_view()}
+            <span role="cell" title=first.clone()>{check}{first.clone()}</span>
+            {rest.map(|c| { let text = c.clone(); view! { <span role="cell" title=c>{text}</span> } }).collect_view()}
             <span role="cell"><a class="renew" href=t.renew_route(r).format()>"Renew"</a></span>
         </div>
     }

@@ -2,6 +2,7 @@
 //! call lives in `crate::flows`, `crate::plan` and `crate::core`.
 
 mod accounts;
+mod bulk_renew;
 mod certificates;
 mod dashboard;
 mod demo_accounts;

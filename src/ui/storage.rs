@@ -6,6 +6,7 @@
 
 use gloo_storage::{LocalStorage, SessionStorage, Storage};
 
+use super::bulk_renew::SavedBulk;
 use super::session::Settings;
 use super::wizards::SavedApply;
 use crate::auth::PendingSignIn;
@@ -26,6 +27,9 @@ const SIGN_IN_RETURN: &str = "entra-wizard.sign-in-return";
 const SIGN_IN_CONSENT: &str = "entra-wizard.sign-in-consent";
 /// sessionStorage: the plan being applied and its progress (IDs only).
 const APPLY: &str = "entra-wizard.apply";
+/// sessionStorage: the bulk renewal (or removal) being run from the
+/// dashboard: its plan and where each item stands (IDs only, no secret).
+const BULK: &str = "entra-wizard.bulk-renewal";
 /// sessionStorage: the custom permission profiles loaded in this tab.
 const CUSTOM_PROFILES: &str = "entra-wizard.custom-profiles";
 
@@ -122,4 +126,16 @@ pub fn custom_profiles() -> Vec<Profile> {
 
 pub fn save_custom_profiles(list: &[Profile]) {
     put::<SessionStorage>(CUSTOM_PROFILES, &list);
+}
+
+pub fn saved_bulk() -> Option<SavedBulk> {
+    SessionStorage::get(BULK).ok()
+}
+
+pub fn save_bulk(saved: &SavedBulk) {
+    put::<SessionStorage>(BULK, saved);
+}
+
+pub fn forget_bulk() {
+    SessionStorage::delete(BULK);
 }
