@@ -322,7 +322,7 @@ impl fmt::Display for Summary {
         if self.skipped > 0 {
             let why = match self.purpose {
                 Purpose::Renewal => "of service principals left out",
-                Purpose::Removal => "kept: their renewal did not finish",
+                Purpose::Removal => "kept: not renewed",
             };
             write!(f, "; {} {why}", count(self.skipped, "credential"))?;
         }
@@ -1167,6 +1167,8 @@ pub enum Event {
     /// Nothing can be sent for `ms` (every item left waits for its
     /// `Retry-After`).
     Waiting { ms: u64 },
+    /// Every item is final; the state is the run's last.
+    Finished(Finish),
 }
 
 /// The page's answer to an event: go on, or stop between batches.
@@ -1252,6 +1254,18 @@ pub async fn apply<C: HttpClient, S: Sleeper, Z: Sleeper>(
     };
     loop {
         let now = clock();
+        if state.cancelled {
+            // Winding down: an item back at Pending has nothing in the
+            // tenant (a secret looked up, a certificate whose keys were
+            // read since): cancel it instead of creating it now.
+            for (n, (r, item)) in state.items.iter_mut().zip(&plan.items).enumerate() {
+                let known = item.action.is_secret() || r.attempts == 0 || run.keys.contains_key(&n);
+                if r.stage == Stage::Pending && known {
+                    r.stage = Stage::Cancelled;
+                    r.wait_until_ms = None;
+                }
+            }
+        }
         let writes_allowed = match now >= run.pace.not_before_ms {
             true => run.pace.window,
             false => 0,
@@ -1296,10 +1310,12 @@ pub async fn apply<C: HttpClient, S: Sleeper, Z: Sleeper>(
                 .chain((run.pace.not_before_ms > now).then_some(run.pace.not_before_ms))
                 .min();
             let Some(until) = next else {
-                return Ok(match state.cancelled {
+                let finish = match state.cancelled {
                     true => Finish::Cancelled,
                     false => Finish::Completed,
-                });
+                };
+                on_event(&Event::Finished(finish), state);
+                return Ok(finish);
             };
             let ms = until.saturating_sub(now).max(1);
             match on_event(&Event::Waiting { ms }, state) {
@@ -1826,7 +1842,12 @@ pub fn removal_plan(plan: &BulkPlan, state: &RunState) -> Result<BulkPlan, BulkE
                     name: item.owner.name.clone(),
                     app_id: item.owner.app_id.clone(),
                     credentials: item.replaces.len(),
-                    why: "Its renewal did not finish, so its old credentials are kept.".into(),
+                    why: match &run.stage {
+                        Stage::Refused => "The tenant's app management policy refused its \
+                                           renewal, so its old credentials are kept."
+                            .into(),
+                        _ => "Its renewal did not finish, so its old credentials are kept.".into(),
+                    },
                 })
             }
             _ => {}
@@ -2139,8 +2160,7 @@ mod tests {
         assert_eq!(r.skipped.len(), 1);
         assert_eq!(
             r.summary().to_string(),
-            "Remove 2 secrets from 1 application; 1 credential kept: their renewal did not \
-             finish"
+            "Remove 2 secrets from 1 application; 1 credential kept: not renewed"
         );
         assert!(r.applications()[0].steps[0].starts_with("Remove the old client secret abc…"));
         let other = BulkPlan {

@@ -1,0 +1,685 @@
+//! Bulk renewal (issue 10 §3, §6) against the in-process emulator: secrets
+//! renewed through `$batch` under random 429s, 503s, 5xx after the change
+//! and lost answers end with exactly one new secret per application, then
+//! the removal plan removes the old ones; a policy that forbids secrets
+//! refuses those items by name; certificates are registered once each,
+//! the other keys kept; pause, cancel and resume from a saved RunState,
+//! including a reload while a batch was in flight; the requests a run
+//! sends are what batching allows; a throttled run keeps the tenant's write
+//! quota busy.
+
+mod flows_support;
+
+use entra_emulator::faults::FaultConfig;
+use entra_emulator::lock;
+use entra_wizard::client::ApiClient;
+use entra_wizard::core::certificate::{self, CertificateRequest};
+use entra_wizard::core::key_credential::{self, KeyCredential};
+use entra_wizard::core::time::UnixTime;
+use entra_wizard::flows::bulk_renew::{
+    self, Action, BulkPlan, Control, Event, Finish, NewSecrets, Options, Purpose, RunState, Stage,
+};
+use entra_wizard::flows::dashboard::{self, Kind, Table};
+use entra_wizard::graph;
+use flows_support::*;
+use serde_json::Value;
+
+type Api<'a> = ApiClient<'a, Native, ClockSleeper<'a>>;
+
+/// The demo tenant plus `large:N`'s "Bulk app" applications.
+async fn large(n: usize) -> Env {
+    let env = Env::demo().await;
+    env.emulator
+        .emulator
+        .reseed(&format!("large:{n}"))
+        .expect("seed");
+    env
+}
+
+fn set_faults(env: &Env, spec: &str) {
+    let config = FaultConfig::default().apply_spec(spec).expect("fault spec");
+    lock(&env.emulator.emulator.faults).set(config);
+}
+
+async fn table(api: &Api<'_>, env: &Env) -> Table {
+    let mut t = Table::new(&env.tenant_id(), &[], env.now());
+    dashboard::load(api, false, |kind, page| t.add(kind, page))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    t
+}
+
+/// Rows of `kind` of the applications whose name starts with `prefix`.
+fn rows(t: &Table, kind: Kind, prefix: &str) -> Vec<u32> {
+    (0..t.rows.len() as u32)
+        .filter(|&i| {
+            let r = &t.rows[i as usize];
+            r.kind == kind && t.owner(r).name.starts_with(prefix)
+        })
+        .collect()
+}
+
+fn clock(env: &Env) -> impl Fn() -> u64 + '_ {
+    || env.emulator.emulator.clock.now_ms() as u64
+}
+
+/// Applies `plan` to its end as the page does: the state saved (and read
+/// back) after every event. Returns how it finished and the saved state.
+async fn run(
+    api: &Api<'_>,
+    env: &Env,
+    plan: &BulkPlan,
+    state: RunState,
+    secrets: &mut NewSecrets,
+    mut control: impl FnMut(&Event, &RunState) -> Control,
+) -> (Finish, RunState) {
+    let sleeper = env.sleeper();
+    let mut state = state;
+    let mut saved = serde_json::to_string(&state).unwrap();
+    let finish = bulk_renew::apply(
+        api,
+        &sleeper,
+        &clock(env),
+        plan,
+        &mut state,
+        secrets,
+        &mut |e, s| {
+            saved = serde_json::to_string(s).unwrap();
+            assert!(!saved.contains("secretText"));
+            control(e, s)
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let back: RunState = serde_json::from_str(&saved).unwrap();
+    assert_eq!(back.items, state.items, "the last save is the state");
+    (finish, state)
+}
+
+fn go(_: &Event, _: &RunState) -> Control {
+    Control::Continue
+}
+
+/// The application's body in the emulator's state.
+fn app<'s>(state: &'s Value, object_id: &str) -> &'s Value {
+    &state["applications"][object_id]["body"]
+}
+
+fn secrets_of(state: &Value, object_id: &str) -> Vec<Value> {
+    app(state, object_id)["passwordCredentials"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn keys_of(state: &Value, object_id: &str) -> Vec<KeyCredential> {
+    serde_json::from_value(app(state, object_id)["keyCredentials"].clone()).unwrap()
+}
+
+fn key_id(v: &Value) -> String {
+    v["keyId"].as_str().unwrap().to_string()
+}
+
+/// Requests the emulator logged, by method and path, within the run.
+async fn posts_to_batch(env: &Env) -> usize {
+    env.log()
+        .await
+        .iter()
+        .filter(|e| e["method"] == "POST" && e["path"].as_str().unwrap().ends_with("batch"))
+        .count()
+}
+
+/// Checks the tenant after a renewal of secrets: each renewed application
+/// holds exactly one secret with the plan's marker, the one whose value the
+/// page holds, next to its old ones.
+fn one_new_secret_each(plan: &BulkPlan, state: &RunState, tenant: &Value, secrets: &NewSecrets) {
+    let marker = plan.marker();
+    for (item, r) in plan.items.iter().zip(&state.items) {
+        if r.stage == Stage::Refused {
+            continue;
+        }
+        let Stage::Done {
+            key_id: Some(new), ..
+        } = &r.stage
+        else {
+            panic!("{} not done: {:?}", item.owner.name, r.stage);
+        };
+        let all = secrets_of(tenant, &item.owner.object_id);
+        let made: Vec<String> = all
+            .iter()
+            .filter(|s| s["displayName"].as_str().unwrap_or("").contains(&marker))
+            .map(key_id)
+            .collect();
+        assert_eq!(made, std::slice::from_ref(new), "{}", item.owner.name);
+        assert!(secrets.holds(new), "the page holds {new}'s value");
+        for old in &item.replaces {
+            assert!(all.iter().any(|s| key_id(s) == old.key_id), "old kept");
+        }
+    }
+}
+
+#[tokio::test]
+async fn secrets_under_random_faults_and_lost_answers_end_with_one_new_each_then_the_old_removed() {
+    let env = large(30).await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let t = table(&api, &env).await;
+    let selected = rows(&t, Kind::Secret, "Bulk app");
+    assert_eq!(selected.len(), 30);
+    let policies = bulk_renew::read_policies(&api, &t, &selected).await;
+    assert_eq!(
+        policies.batches, 2,
+        "31 reads: the default and 30 applications"
+    );
+    let now = env.now();
+    let options = Options {
+        secret_days: 365,
+        ..Options::default_at(now)
+    };
+    let plan = bulk_renew::plan(
+        &t,
+        &selected,
+        &options,
+        &policies,
+        now,
+        &mut rand_core::OsRng,
+    );
+    // Bulk apps 5 and 25 are under the seed's secret-forbidding policy,
+    // 15 under its 180-day one.
+    assert_eq!(
+        plan.summary().to_string(),
+        "Renew 28 secrets in 28 applications; 2 renewals refused by the tenant's app \
+         management policy"
+    );
+    let item = |name: &str| plan.items.iter().find(|i| i.owner.name == name).unwrap();
+    for refused in ["Bulk app 00005", "Bulk app 00025"] {
+        let why = item(refused).refused.as_deref().unwrap();
+        assert!(why.contains("'Bulk: certificates only'"), "{why}");
+    }
+    let short = item("Bulk app 00015");
+    assert_eq!(
+        short.action,
+        Action::AddSecret {
+            end: now.plus_days(180)
+        }
+    );
+    assert!(
+        short
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("Shortened from 365 to 180 days: the app management policy 'Bulk: credentials for 180 days at most'")
+    );
+    let before = env.state().await;
+    set_faults(
+        &env,
+        "random429=0.15,random503=0.1,seed=11,retryafter=3s,\
+         commitlost=POST:/graph/v1.0/applications/*/addPassword@2,\
+         commit5xx=POST:/graph/v1.0/applications/*/addPassword@2,commitstatus=503",
+    );
+    let mut secrets = NewSecrets::default();
+    let mut lost = 0;
+    let mut throttled = 0;
+    let (finish, state) = run(&api, &env, &plan, plan.start(), &mut secrets, |e, _| {
+        if let Event::Answered {
+            lost: l,
+            throttled: t,
+            ..
+        } = e
+        {
+            lost += usize::from(*l);
+            throttled += t;
+        }
+        Control::Continue
+    })
+    .await;
+    assert_eq!(finish, Finish::Completed);
+    assert!(lost >= 1, "a batch answer was lost");
+    assert!(throttled >= 1, "some items were throttled");
+    let tenant = env.state().await;
+    one_new_secret_each(&plan, &state, &tenant, &secrets);
+    for refused in ["Bulk app 00005", "Bulk app 00025"] {
+        let id = &item(refused).owner.object_id;
+        assert_eq!(secrets_of(&tenant, id), secrets_of(&before, id));
+    }
+    assert_eq!(secrets.list().len(), 28);
+    let csv = secrets.csv();
+    assert_eq!(csv.lines().count(), 29);
+    assert!(csv.starts_with("Application,Application (client) ID,Key ID,Name,Value,Expires"));
+
+    // The second confirmation: the old secrets go, the new ones stay.
+    let mut state = state;
+    state.mark_exported(&secrets);
+    assert!(
+        state
+            .unseen_secrets(&plan, &NewSecrets::default())
+            .is_empty()
+    );
+    let removal = bulk_renew::removal_plan(&plan, &state).unwrap();
+    assert_eq!(removal.purpose, Purpose::Removal);
+    assert_eq!(
+        removal.summary().to_string(),
+        "Remove 28 secrets from 28 applications; 2 credentials kept: not renewed"
+    );
+    set_faults(
+        &env,
+        "random429=0.15,random503=0.1,seed=12,\
+         commitlost=POST:/graph/v1.0/applications/*/removePassword@1",
+    );
+    let (finish, removed) = run(
+        &api,
+        &env,
+        &removal,
+        removal.start(),
+        &mut NewSecrets::default(),
+        go,
+    )
+    .await;
+    assert_eq!(finish, Finish::Completed);
+    assert!(
+        removed
+            .items
+            .iter()
+            .all(|i| matches!(i.stage, Stage::Done { .. }))
+    );
+    let tenant = env.state().await;
+    for (item, r) in plan.items.iter().zip(&state.items) {
+        let Stage::Done {
+            key_id: Some(new), ..
+        } = &r.stage
+        else {
+            continue;
+        };
+        let left: Vec<String> = secrets_of(&tenant, &item.owner.object_id)
+            .iter()
+            .map(key_id)
+            .collect();
+        assert_eq!(left, std::slice::from_ref(new), "{}", item.owner.name);
+    }
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn a_policy_that_forbids_secrets_refuses_its_items_by_name() {
+    let env = Env::demo().await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let t = table(&api, &env).await;
+    let selected: Vec<u32> = (0..t.rows.len() as u32)
+        .filter(|&i| t.rows[i as usize].kind == Kind::Secret)
+        .collect();
+    let policies = bulk_renew::read_policies(&api, &t, &selected).await;
+    let now = env.now();
+    let plan = bulk_renew::plan(
+        &t,
+        &selected,
+        &Options::default_at(now),
+        &policies,
+        now,
+        &mut rand_core::OsRng,
+    );
+    let reports = plan
+        .items
+        .iter()
+        .position(|i| i.owner.name == "Contoso Reports")
+        .expect("the demo's secret-forbidding application is planned");
+    let why = plan.items[reports].refused.as_deref().unwrap();
+    assert!(why.contains("'Contoso: certificates only'"), "{why}");
+    assert!(why.contains("Use a certificate instead"), "{why}");
+    let summary = plan.summary();
+    assert_eq!(summary.refused, 1);
+    assert!(
+        summary
+            .to_string()
+            .contains("1 renewal refused by the tenant's app management policy")
+    );
+    let steps = plan.applications();
+    let shown = steps.iter().find(|a| a.name == "Contoso Reports").unwrap();
+    assert!(shown.steps.is_empty() && shown.refused.len() == 1);
+
+    let before = env.state().await;
+    let mut secrets = NewSecrets::default();
+    let (finish, state) = run(&api, &env, &plan, plan.start(), &mut secrets, go).await;
+    assert_eq!(finish, Finish::Completed);
+    assert_eq!(state.items[reports].stage, Stage::Refused);
+    let after = env.state().await;
+    let object = &plan.items[reports].owner.object_id;
+    assert_eq!(
+        secrets_of(&after, object),
+        secrets_of(&before, object),
+        "nothing sent for the refused application"
+    );
+    assert_eq!(secrets.list().len(), plan.items.len() - 1);
+    assert_eq!(state.batches, 1, "the others in one batch");
+    env.stop().await;
+}
+
+/// A certificate for `need`, made by the core as the page's worker makes
+/// it: its own RSA key's public part is all the plan takes.
+fn make_certificate(need: &bulk_renew::CertificateNeed, now: UnixTime) -> Vec<u8> {
+    let mut serial = [0u8; 10];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut serial);
+    certificate::self_signed(
+        key(),
+        &CertificateRequest::new(need.common_name.clone()),
+        serial,
+        now,
+        now.plus_months(need.validity_months),
+    )
+    .unwrap()
+    .der()
+    .to_vec()
+}
+
+#[tokio::test]
+async fn certificates_are_registered_once_each_and_the_other_keys_kept() {
+    let env = large(6).await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let t = table(&api, &env).await;
+    let selected = rows(&t, Kind::Certificate, "Bulk app");
+    assert_eq!(selected.len(), 6);
+    let now = env.now();
+    // One application holds a second certificate nobody selected.
+    let first = t.owner(&t.rows[selected[0] as usize]).object_id.clone();
+    let extra = certificate("Unselected", now);
+    let keys = graph::get_key_credentials(&api, &first).await.unwrap();
+    let all =
+        key_credential::merge(&keys, KeyCredential::for_certificate(&extra).unwrap(), &[]).unwrap();
+    graph::set_key_credentials(&api, &first, &all)
+        .await
+        .unwrap();
+
+    let policies = bulk_renew::read_policies(&api, &t, &selected).await;
+    let mut plan = bulk_renew::plan(
+        &t,
+        &selected,
+        &Options::default_at(now),
+        &policies,
+        now,
+        &mut rand_core::OsRng,
+    );
+    assert_eq!(
+        plan.summary().to_string(),
+        "Renew 6 certificates in 6 applications"
+    );
+    let needs = plan.certificates_needed();
+    assert_eq!(needs.len(), 6);
+    let mut fresh = plan.start();
+    assert!(matches!(
+        bulk_renew::apply(
+            &api,
+            &sleeper,
+            &clock(&env),
+            &plan,
+            &mut fresh,
+            &mut NewSecrets::default(),
+            &mut go
+        )
+        .await,
+        Err(bulk_renew::BulkError::CertificatesMissing(m)) if m.len() == 6
+    ));
+    for need in &needs {
+        plan.attach_certificate(need.item, &make_certificate(need, now))
+            .unwrap();
+    }
+    assert!(plan.is_ready());
+    env.clear_requests().await;
+    // Lost answers to two PATCHes (carried out) and a 5xx on a third.
+    set_faults(
+        &env,
+        "commitlost=PATCH:/graph/v1.0/applications/*@2,\
+         commit5xx=PATCH:/graph/v1.0/applications/*,commitstatus=503",
+    );
+    let (finish, state) = run(
+        &api,
+        &env,
+        &plan,
+        plan.start(),
+        &mut NewSecrets::default(),
+        go,
+    )
+    .await;
+    assert_eq!(finish, Finish::Completed);
+    let tenant = env.state().await;
+    for (item, r) in plan.items.iter().zip(&state.items) {
+        assert!(matches!(r.stage, Stage::Done { .. }), "{:?}", r.stage);
+        let Action::AddCertificate {
+            certificate: Some(c),
+            ..
+        } = &item.action
+        else {
+            unreachable!()
+        };
+        let keys = keys_of(&tenant, &item.owner.object_id);
+        assert_eq!(
+            keys.iter()
+                .filter(|k| k.has_thumbprint(&c.thumbprint))
+                .count(),
+            1,
+            "{} registered once",
+            item.owner.name
+        );
+        for old in &item.replaces {
+            assert!(
+                keys.iter().any(|k| k.has_thumbprint(&old.detail)),
+                "old kept"
+            );
+        }
+    }
+    let extra_thumb = extra.sha1_hex();
+    assert!(
+        keys_of(&tenant, &first)
+            .iter()
+            .any(|k| k.has_thumbprint(&extra_thumb))
+    );
+
+    // Removal: the old certificates go; the new and the unselected stay.
+    set_faults(&env, "commitlost=PATCH:/graph/v1.0/applications/*@1");
+    let removal = bulk_renew::removal_plan(&plan, &state).unwrap();
+    let (finish, _) = run(
+        &api,
+        &env,
+        &removal,
+        removal.start(),
+        &mut NewSecrets::default(),
+        go,
+    )
+    .await;
+    assert_eq!(finish, Finish::Completed);
+    let tenant = env.state().await;
+    for item in &plan.items {
+        let Action::AddCertificate {
+            certificate: Some(c),
+            ..
+        } = &item.action
+        else {
+            unreachable!()
+        };
+        let keys = keys_of(&tenant, &item.owner.object_id);
+        assert!(keys.iter().any(|k| k.has_thumbprint(&c.thumbprint)));
+        for old in &item.replaces {
+            assert!(
+                !keys.iter().any(|k| k.has_thumbprint(&old.detail)),
+                "old removed"
+            );
+        }
+    }
+    assert!(
+        keys_of(&tenant, &first)
+            .iter()
+            .any(|k| k.has_thumbprint(&extra_thumb)),
+        "the unselected certificate is kept"
+    );
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn requests_are_what_batching_allows() {
+    let env = large(45).await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let t = table(&api, &env).await;
+    let selected = rows(&t, Kind::Secret, "Bulk app");
+    assert_eq!(selected.len(), 45);
+    let now = env.now();
+    let policies = bulk_renew::read_policies(&api, &t, &selected).await;
+    let plan = bulk_renew::plan(
+        &t,
+        &selected,
+        &Options::default_at(now),
+        &policies,
+        now,
+        &mut rand_core::OsRng,
+    );
+    env.clear_requests().await;
+    let sent = http.log.lock().unwrap().len();
+    let mut secrets = NewSecrets::default();
+    let (finish, state) = run(&api, &env, &plan, plan.start(), &mut secrets, go).await;
+    assert_eq!(finish, Finish::Completed);
+    // 43 addPassword (Bulk apps 5 and 25 refused by policy):
+    // ceil(43 / 20) = 3 batches, nothing else.
+    assert_eq!(state.batches, 3);
+    assert_eq!(http.log.lock().unwrap().len() - sent, 3);
+    assert_eq!(posts_to_batch(&env).await, 3);
+    let removal = bulk_renew::removal_plan(&plan, &state).unwrap();
+    let (_, removed) = run(
+        &api,
+        &env,
+        &removal,
+        removal.start(),
+        &mut NewSecrets::default(),
+        go,
+    )
+    .await;
+    assert_eq!(removed.batches, 3, "43 removePassword");
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn pause_cancel_and_resume_from_a_saved_state_even_after_a_reload_in_flight() {
+    let env = large(50).await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let t = table(&api, &env).await;
+    let selected = rows(&t, Kind::Secret, "Bulk app");
+    let now = env.now();
+    let policies = bulk_renew::read_policies(&api, &t, &selected).await;
+    let plan = bulk_renew::plan(
+        &t,
+        &selected,
+        &Options::default_at(now),
+        &policies,
+        now,
+        &mut rand_core::OsRng,
+    );
+    // Bulk apps 5, 25 and 45 are refused by policy.
+    assert_eq!(plan.summary().refused, 3);
+
+    // Batch 1 answered, then the admin pauses.
+    let mut secrets = NewSecrets::default();
+    let (finish, paused) = run(
+        &api,
+        &env,
+        &plan,
+        plan.start(),
+        &mut secrets,
+        |e, _| match e {
+            Event::Answered { .. } => Control::Pause,
+            _ => Control::Continue,
+        },
+    )
+    .await;
+    assert_eq!(finish, Finish::Paused);
+    assert_eq!(paused.progress(0).done, 20);
+
+    // Batch 2 is sent; the page saved its state as the batch left, and
+    // the answer never reached it (the page reloaded in flight).
+    let mut at_sending = None;
+    let (_, _) = run(&api, &env, &plan, paused, &mut secrets, |e, s| match e {
+        Event::Sending { .. } => {
+            at_sending = Some(serde_json::to_string(s).unwrap());
+            Control::Continue
+        }
+        _ => Control::Pause,
+    })
+    .await;
+    let reloaded: RunState = serde_json::from_str(&at_sending.unwrap()).unwrap();
+    let in_flight: Vec<usize> = (0..plan.items.len())
+        .filter(|&n| reloaded.items[n].stage == Stage::Sent)
+        .collect();
+    assert_eq!(in_flight.len(), 20);
+    // After the reload the page holds no value: the 20 secrets of batch 1
+    // were never exported. The admin replaces five of them.
+    let mut secrets = NewSecrets::default();
+    let unseen = reloaded.unseen_secrets(&plan, &secrets);
+    assert_eq!(unseen.len(), 20);
+    let replaced: Vec<usize> = unseen.iter().take(5).map(|u| u.item).collect();
+    let mut reloaded = reloaded;
+    reloaded.replace_unseen(&replaced);
+
+    // Resumed; cancelled once the replacements are made.
+    let (finish, cancelled) = run(&api, &env, &plan, reloaded, &mut secrets, |e, s| {
+        let replaced_done = replaced
+            .iter()
+            .all(|&n| matches!(s.items[n].stage, Stage::Done { .. }));
+        match e {
+            Event::Answered { .. } if replaced_done => Control::Cancel,
+            _ => Control::Continue,
+        }
+    })
+    .await;
+    assert_eq!(finish, Finish::Cancelled);
+    assert!(cancelled.is_finished());
+    let p = cancelled.progress(0);
+    assert!(p.cancelled > 0 && p.failed == 0, "{p:?}");
+    // A cancelled run stays cancelled.
+    let (again, _) = run(&api, &env, &plan, cancelled.clone(), &mut secrets, go).await;
+    assert_eq!(again, Finish::Cancelled);
+
+    let tenant = env.state().await;
+    let marker = plan.marker();
+    for (n, (item, r)) in plan.items.iter().zip(&cancelled.items).enumerate() {
+        let made: Vec<String> = secrets_of(&tenant, &item.owner.object_id)
+            .iter()
+            .filter(|s| s["displayName"].as_str().unwrap_or("").contains(&marker))
+            .map(key_id)
+            .collect();
+        match &r.stage {
+            Stage::Done {
+                key_id: Some(k), ..
+            } => {
+                assert_eq!(
+                    made,
+                    std::slice::from_ref(k),
+                    "{}: one secret",
+                    item.owner.name
+                );
+                if replaced.contains(&n) {
+                    let old = &unseen.iter().find(|u| u.item == n).unwrap().key_id;
+                    assert_ne!(k, old, "the unseen secret was replaced");
+                    assert!(secrets.holds(k));
+                }
+            }
+            Stage::Cancelled => assert!(made.is_empty(), "{}: nothing made", item.owner.name),
+            Stage::Refused => assert!(made.is_empty()),
+            other => panic!("{}: {other:?}", item.owner.name),
+        }
+    }
+    // Batch 2's items (in flight at the reload) were looked up: each
+    // ended with one secret whose value the page holds, or none.
+    for &n in &in_flight {
+        match &cancelled.items[n].stage {
+            Stage::Done {
+                key_id: Some(k), ..
+            } => assert!(secrets.holds(k)),
+            other => assert_eq!(other, &Stage::Cancelled),
+        }
+    }
+    env.stop().await;
+}
