@@ -1,6 +1,8 @@
 //! Seeds: `demo` (the Contoso tenant), `empty` (tenant, users, subscriptions
-//! and the page's client only) and `large:N` (demo plus N applications with
-//! secrets and certificates of spread-out expiry).
+//! and the page's client only) and `large:N` (the demo's service
+//! applications plus N applications with secrets and certificates of
+//! spread-out expiry, service principals, SAML signing certificates and app
+//! management policies; see [`large`]).
 
 use base64ct::{Base64, Encoding};
 use serde_json::{Map, Value, json};
@@ -431,6 +433,82 @@ fn repair_scenarios(dir: &mut Directory, now: i64) {
     });
 }
 
+/// The large seed's app management policies: one forbids client secrets,
+/// one caps the lifetime of new secrets and certificates.
+pub const LARGE_NO_SECRETS_POLICY: &str = "Bulk: certificates only";
+pub const LARGE_SHORT_LIFETIME_POLICY: &str = "Bulk: credentials for 180 days at most";
+
+fn add_policy(dir: &mut Directory, name: &str, description: &str, restrictions: Value) -> String {
+    let id = crate::ids::new_id();
+    dir.app_management_policies.insert(
+        id.clone(),
+        obj(json!({
+            "id": id,
+            "displayName": name,
+            "description": description,
+            "isEnabled": true,
+            "restrictions": restrictions,
+        })),
+    );
+    id
+}
+
+/// A SAML application's token-signing certificate as Entra keeps it on the
+/// service principal (addTokenSigningCertificate): a `Sign` and a `Verify`
+/// key and the password of the private key, all with the certificate's
+/// thumbprint as customKeyIdentifier and its dates.
+// https://learn.microsoft.com/en-us/graph/api/serviceprincipal-addtokensigningcertificate
+fn token_signing_credentials(sp: &mut ServicePrincipal, info: &CertInfo) {
+    let thumbprint = info.thumbprint_hex();
+    let sign_id = crate::ids::new_id();
+    let (start, end) = (
+        crate::clock::iso(info.not_before),
+        crate::clock::iso(info.not_after),
+    );
+    let key = |key_id: &str, usage: &str| {
+        json!({
+            "customKeyIdentifier": thumbprint,
+            "displayName": info.subject,
+            "endDateTime": end,
+            "key": null,
+            "keyId": key_id,
+            "startDateTime": start,
+            "type": "AsymmetricX509Cert",
+            "usage": usage,
+        })
+    };
+    sp.body.insert(
+        "keyCredentials".into(),
+        json!([key(&sign_id, "Sign"), key(&crate::ids::new_id(), "Verify")]),
+    );
+    sp.body.insert(
+        "passwordCredentials".into(),
+        json!([{
+            "customKeyIdentifier": thumbprint,
+            "displayName": info.subject,
+            "endDateTime": end,
+            "hint": null,
+            "keyId": sign_id,
+            "secretText": null,
+            "startDateTime": start,
+        }]),
+    );
+    sp.body.insert(
+        "preferredTokenSigningKeyThumbprint".into(),
+        Value::String(thumbprint.clone()),
+    );
+    sp.body.insert(
+        "preferredSingleSignOnMode".into(),
+        Value::String("saml".into()),
+    );
+}
+
+/// `large:N`: N applications ("Bulk app 00000"…), each with a certificate
+/// and a secret whose expiries spread from months ago to months ahead; every
+/// second one has a service principal, and every tenth a SAML one holding
+/// its own token-signing certificate (Sign and Verify keys and a password);
+/// every tenth application is under an app management policy (half
+/// [`LARGE_NO_SECRETS_POLICY`], half [`LARGE_SHORT_LIFETIME_POLICY`]).
 fn large(dir: &mut Directory, n: usize, now: i64) {
     // A small pool of certificates with spread-out expiry keeps seeding fast.
     let key = certs::private_key(certs::TEST_CLIENT_KEY_PEM);
@@ -443,17 +521,62 @@ fn large(dir: &mut Directory, n: usize, now: i64) {
             (der, info)
         })
         .collect();
+    let no_secrets = add_policy(
+        dir,
+        LARGE_NO_SECRETS_POLICY,
+        "No new client secrets; services use certificates.",
+        json!({
+            "passwordCredentials": [
+                {"restrictionType": "passwordAddition", "state": "enabled", "maxLifetime": null, "restrictForAppsCreatedAfterDateTime": null},
+            ],
+            "keyCredentials": [],
+        }),
+    );
+    let short = add_policy(
+        dir,
+        LARGE_SHORT_LIFETIME_POLICY,
+        "New secrets and certificates last at most 180 days.",
+        json!({
+            "passwordCredentials": [
+                {"restrictionType": "passwordLifetime", "state": "enabled", "maxLifetime": "P180D", "restrictForAppsCreatedAfterDateTime": null},
+            ],
+            "keyCredentials": [
+                {"restrictionType": "asymmetricKeyLifetime", "state": "enabled", "maxLifetime": "P180D", "restrictForAppsCreatedAfterDateTime": null},
+            ],
+        }),
+    );
+    let created = now - 400 * DAY;
     for i in 0..n {
         let (der, info) = &pool[i % pool.len()];
         let mut app = applications::new_application(
             dir,
             obj(json!({"displayName": format!("Bulk app {i:05}"), "keyCredentials": [cert_credential(der, info)]})),
-            now - 400 * DAY,
+            created,
         )
         .expect("bulk app");
         let end = now + ((i % 37) as i64 * 20 - 200) * DAY;
         applications::add_password(&mut app, Some("bulk secret"), end - 365 * DAY, end);
         let id = str_field(&app.body, "id").to_string();
+        if i % 2 == 0 {
+            let mut sp = service_principals::new_from_app(dir, &app, created);
+            if i % 10 == 0 {
+                // Another pool entry than the application's own, so the two
+                // end on different days.
+                token_signing_credentials(&mut sp, &pool[(i / 10 + 7) % pool.len()].1);
+            }
+            dir.service_principals
+                .insert(str_field(&sp.body, "id").to_string(), sp);
+        }
+        match i % 20 {
+            5 => {
+                dir.app_policy_assignments
+                    .insert(id.clone(), no_secrets.clone());
+            }
+            15 => {
+                dir.app_policy_assignments.insert(id.clone(), short.clone());
+            }
+            _ => {}
+        }
         dir.applications.insert(id, app);
     }
 }
@@ -486,4 +609,98 @@ fn build_inner(spec: &str, now: i64) -> Result<Directory, String> {
     }
     dir.seed.seed = spec.to_string();
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bulk(dir: &Directory) -> Vec<&Application> {
+        dir.applications
+            .values()
+            .filter(|a| str_field(&a.body, "displayName").starts_with("Bulk app "))
+            .collect()
+    }
+
+    #[test]
+    fn large_has_service_principal_credentials_and_policies() {
+        let now = 1_800_000_000;
+        let started = std::time::Instant::now();
+        let dir = build("large:1000", now).unwrap();
+        let elapsed = started.elapsed();
+        let apps = bulk(&dir);
+        assert_eq!(apps.len(), 1000);
+        // Each application: one certificate, one secret.
+        for a in &apps {
+            assert_eq!(a.body["keyCredentials"].as_array().unwrap().len(), 1);
+            assert_eq!(a.body["passwordCredentials"].as_array().unwrap().len(), 1);
+        }
+        let bulk_sps: Vec<&ServicePrincipal> = dir
+            .service_principals
+            .values()
+            .filter(|s| str_field(&s.body, "displayName").starts_with("Bulk app "))
+            .collect();
+        assert_eq!(bulk_sps.len(), 500);
+        let saml: Vec<&&ServicePrincipal> = bulk_sps
+            .iter()
+            .filter(|s| !s.body["keyCredentials"].as_array().unwrap().is_empty())
+            .collect();
+        assert_eq!(saml.len(), 100);
+        for sp in &saml {
+            let keys = sp.body["keyCredentials"].as_array().unwrap();
+            let usages: Vec<&str> = keys.iter().map(|k| k["usage"].as_str().unwrap()).collect();
+            assert_eq!(usages, ["Sign", "Verify"]);
+            let password = &sp.body["passwordCredentials"][0];
+            assert_eq!(password["keyId"], keys[0]["keyId"]);
+            assert_eq!(password["endDateTime"], keys[0]["endDateTime"]);
+            assert_eq!(
+                sp.body["preferredTokenSigningKeyThumbprint"],
+                keys[0]["customKeyIdentifier"]
+            );
+            // Graph never lists a key's bytes.
+            assert!(keys.iter().all(|k| k["key"].is_null()));
+        }
+        // Their expiries spread too.
+        let ends: std::collections::BTreeSet<&str> = saml
+            .iter()
+            .map(|s| s.body["keyCredentials"][0]["endDateTime"].as_str().unwrap())
+            .collect();
+        assert!(ends.len() >= 8, "{ends:?}");
+        // Every tenth application is under a policy, half of each.
+        let policy_of = |name: &str| {
+            dir.app_management_policies
+                .iter()
+                .find(|(_, p)| p["displayName"] == name)
+                .map(|(id, _)| id.clone())
+                .unwrap()
+        };
+        let (no_secrets, short) = (
+            policy_of(LARGE_NO_SECRETS_POLICY),
+            policy_of(LARGE_SHORT_LIFETIME_POLICY),
+        );
+        let under = |policy: &str| {
+            dir.app_policy_assignments
+                .values()
+                .filter(|p| *p == policy)
+                .count()
+        };
+        assert_eq!((under(&no_secrets), under(&short)), (50, 50));
+        let first = dir
+            .applications
+            .values()
+            .find(|a| a.body["displayName"] == "Bulk app 00005")
+            .unwrap();
+        assert_eq!(
+            dir.app_policy_assignments.get(str_field(&first.body, "id")),
+            Some(&no_secrets)
+        );
+        // The same spec gives the same tenant.
+        let again = build("large:1000", now).unwrap();
+        assert_eq!(
+            serde_json::to_value(&dir).unwrap(),
+            serde_json::to_value(&again).unwrap()
+        );
+        // Fast, even unoptimised (10,000 in release take a fraction of a second).
+        assert!(elapsed.as_secs_f64() < 5.0, "{elapsed:?}");
+    }
 }
