@@ -375,13 +375,13 @@ fn make_certificate(need: &bulk_renew::CertificateNeed, now: UnixTime) -> Vec<u8
 
 #[tokio::test]
 async fn certificates_are_registered_once_each_and_the_other_keys_kept() {
-    let env = large(6).await;
+    let env = large(16).await;
     let http = Native::default();
     let sleeper = env.sleeper();
     let api = env.api(&http, &sleeper, "admin").await;
     let t = table(&api, &env).await;
     let selected = rows(&t, Kind::Certificate, "Bulk app");
-    assert_eq!(selected.len(), 6);
+    assert_eq!(selected.len(), 16);
     let now = env.now();
     // One application holds a second certificate nobody selected.
     let first = t.owner(&t.rows[selected[0] as usize]).object_id.clone();
@@ -404,10 +404,26 @@ async fn certificates_are_registered_once_each_and_the_other_keys_kept() {
     );
     assert_eq!(
         plan.summary().to_string(),
-        "Renew 6 certificates in 6 applications"
+        "Renew 16 certificates in 16 applications"
     );
     let needs = plan.certificates_needed();
-    assert_eq!(needs.len(), 6);
+    assert_eq!(needs.len(), 16);
+    // Bulk app 15's policy allows 180 days: 5 months, said so.
+    let short = needs
+        .iter()
+        .find(|n| n.application == "Bulk app 00015")
+        .unwrap();
+    assert_eq!(short.validity_months, 5);
+    let note = plan.items[short.item].note.as_deref().unwrap();
+    assert!(note.contains("made for 5 months instead of 12"), "{note}");
+    let too_long = bulk_renew::CertificateNeed {
+        validity_months: 12,
+        ..short.clone()
+    };
+    assert!(matches!(
+        plan.attach_certificate(short.item, &make_certificate(&too_long, now)),
+        Err(bulk_renew::BulkError::LifetimeTooLong { max_days: 180, .. })
+    ));
     let mut fresh = plan.start();
     assert!(matches!(
         bulk_renew::apply(
@@ -420,7 +436,7 @@ async fn certificates_are_registered_once_each_and_the_other_keys_kept() {
             &mut go
         )
         .await,
-        Err(bulk_renew::BulkError::CertificatesMissing(m)) if m.len() == 6
+        Err(bulk_renew::BulkError::CertificatesMissing(m)) if m.len() == 16
     ));
     for need in &needs {
         plan.attach_certificate(need.item, &make_certificate(need, now))
@@ -682,4 +698,56 @@ async fn pause_cancel_and_resume_from_a_saved_state_even_after_a_reload_in_fligh
         }
     }
     env.stop().await;
+}
+
+#[tokio::test]
+async fn a_throttled_run_keeps_the_write_quota_busy() {
+    let env = large(100).await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let t = table(&api, &env).await;
+    let selected = rows(&t, Kind::Secret, "Bulk app");
+    let now = env.now();
+    let policies = bulk_renew::read_policies(&api, &t, &selected).await;
+    let plan = bulk_renew::plan(
+        &t,
+        &selected,
+        &Options::default_at(now),
+        &policies,
+        now,
+        &mut rand_core::OsRng,
+    );
+    let items = plan.items.len() - plan.summary().refused;
+    assert_eq!(items, 95);
+    // A tenth of Microsoft's quota (300 writes per 150 s, 2 a second),
+    // its buckets empty: the run meets the refill rate at once.
+    set_faults(&env, "throttle=0.1,throttlefill=0");
+    let mut secrets = NewSecrets::default();
+    let mut throttled = 0;
+    let (finish, state) = run(&api, &env, &plan, plan.start(), &mut secrets, |e, _| {
+        if let Event::Answered { throttled: t, .. } = e {
+            throttled += t;
+        }
+        Control::Continue
+    })
+    .await;
+    assert_eq!(finish, Finish::Completed);
+    let tenant = env.state().await;
+    one_new_secret_each(&plan, &state, &tenant, &secrets);
+    let report =
+        lock(&env.emulator.emulator.faults).throttle_report(env.emulator.emulator.clock.now_ms());
+    let writes = report["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["limit"] == "Write" && !b["appId"].is_null())
+        .expect("the application's write bucket");
+    let share = writes["accepted"].as_f64().unwrap() / writes["ceiling"].as_f64().unwrap();
+    assert!(
+        share >= 0.9,
+        "{share:.3} of the quota's ceiling: {writes:#}"
+    );
+    // Paced to what the tenant accepts: fewer 429s than items.
+    assert!(throttled < items, "{throttled} throttled answers");
 }
