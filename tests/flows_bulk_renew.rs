@@ -158,33 +158,112 @@ fn one_new_secret_each(plan: &BulkPlan, state: &RunState, tenant: &Value, secret
     }
 }
 
+/// After the removal plan: each renewed application holds only its new secret.
+fn only_the_new_secrets_left(plan: &BulkPlan, state: &RunState, tenant: &Value) {
+    for (item, r) in plan.items.iter().zip(&state.items) {
+        if let Stage::Done {
+            key_id: Some(new), ..
+        } = &r.stage
+        {
+            let left: Vec<String> = secrets_of(tenant, &item.owner.object_id)
+                .iter()
+                .map(key_id)
+                .collect();
+            assert_eq!(left, std::slice::from_ref(new), "{}", item.owner.name);
+        }
+    }
+}
+
+/// A plan and what reading the policies took.
+struct Planned {
+    table: Table,
+    plan: BulkPlan,
+    policy_batches: u32,
+}
+
+/// Plans the credentials of `kind` of the applications whose name starts
+/// with `prefix`, with the default options as `options` changes them.
+async fn plan_for(
+    api: &Api<'_>,
+    env: &Env,
+    kind: Kind,
+    prefix: &str,
+    options: impl FnOnce(Options) -> Options,
+) -> Planned {
+    let table = table(api, env).await;
+    let selected = rows(&table, kind, prefix);
+    let policies = bulk_renew::read_policies(api, &table, &selected).await;
+    let now = env.now();
+    let plan = bulk_renew::plan(
+        &table,
+        &selected,
+        &options(Options::default_at(now)),
+        &policies,
+        now,
+        &mut rand_core::OsRng,
+    );
+    Planned {
+        table,
+        plan,
+        policy_batches: policies.batches,
+    }
+}
+
+/// The second confirmation: runs the removal plan of `plan`'s finished run
+/// to its end; every removal is done.
+async fn remove_old(api: &Api<'_>, env: &Env, plan: &BulkPlan, state: &RunState) -> RunState {
+    let removal = bulk_renew::removal_plan(plan, state).unwrap();
+    assert_eq!(removal.purpose, Purpose::Removal);
+    let (finish, removed) = run(
+        api,
+        env,
+        &removal,
+        removal.start(),
+        &mut NewSecrets::default(),
+        go,
+    )
+    .await;
+    assert_eq!(finish, Finish::Completed);
+    assert!(
+        removed
+            .items
+            .iter()
+            .all(|i| matches!(i.stage, Stage::Done { .. }))
+    );
+    removed
+}
+
+/// The thumbprint of the certificate a renewal item registers.
+fn new_thumbprint(item: &bulk_renew::Item) -> &str {
+    match &item.action {
+        Action::AddCertificate {
+            certificate: Some(c),
+            ..
+        } => &c.thumbprint,
+        other => panic!("not a certificate renewal: {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn secrets_under_random_faults_and_lost_answers_end_with_one_new_each_then_the_old_removed() {
     let env = large(30).await;
     let http = Native::default();
     let sleeper = env.sleeper();
     let api = env.api(&http, &sleeper, "admin").await;
-    let t = table(&api, &env).await;
-    let selected = rows(&t, Kind::Secret, "Bulk app");
-    assert_eq!(selected.len(), 30);
-    let policies = bulk_renew::read_policies(&api, &t, &selected).await;
+    let Planned {
+        plan,
+        policy_batches,
+        ..
+    } = plan_for(&api, &env, Kind::Secret, "Bulk app", |o| Options {
+        secret_days: 365,
+        ..o
+    })
+    .await;
     assert_eq!(
-        policies.batches, 2,
+        policy_batches, 2,
         "31 reads: the default and 30 applications"
     );
     let now = env.now();
-    let options = Options {
-        secret_days: 365,
-        ..Options::default_at(now)
-    };
-    let plan = bulk_renew::plan(
-        &t,
-        &selected,
-        &options,
-        &policies,
-        now,
-        &mut rand_core::OsRng,
-    );
     // Bulk apps 5 and 25 are under the seed's secret-forbidding policy,
     // 15 under its 180-day one.
     assert_eq!(
@@ -256,10 +335,11 @@ async fn secrets_under_random_faults_and_lost_answers_end_with_one_new_each_then
             .unseen_secrets(&plan, &NewSecrets::default())
             .is_empty()
     );
-    let removal = bulk_renew::removal_plan(&plan, &state).unwrap();
-    assert_eq!(removal.purpose, Purpose::Removal);
     assert_eq!(
-        removal.summary().to_string(),
+        bulk_renew::removal_plan(&plan, &state)
+            .unwrap()
+            .summary()
+            .to_string(),
         "Remove 28 secrets from 28 applications; 2 credentials kept: not renewed"
     );
     set_faults(
@@ -267,36 +347,8 @@ async fn secrets_under_random_faults_and_lost_answers_end_with_one_new_each_then
         "random429=0.15,random503=0.1,seed=12,\
          commitlost=POST:/graph/v1.0/applications/*/removePassword@1",
     );
-    let (finish, removed) = run(
-        &api,
-        &env,
-        &removal,
-        removal.start(),
-        &mut NewSecrets::default(),
-        go,
-    )
-    .await;
-    assert_eq!(finish, Finish::Completed);
-    assert!(
-        removed
-            .items
-            .iter()
-            .all(|i| matches!(i.stage, Stage::Done { .. }))
-    );
-    let tenant = env.state().await;
-    for (item, r) in plan.items.iter().zip(&state.items) {
-        let Stage::Done {
-            key_id: Some(new), ..
-        } = &r.stage
-        else {
-            continue;
-        };
-        let left: Vec<String> = secrets_of(&tenant, &item.owner.object_id)
-            .iter()
-            .map(key_id)
-            .collect();
-        assert_eq!(left, std::slice::from_ref(new), "{}", item.owner.name);
-    }
+    remove_old(&api, &env, &plan, &state).await;
+    only_the_new_secrets_left(&plan, &state, &env.state().await);
     env.stop().await;
 }
 
@@ -306,20 +358,7 @@ async fn a_policy_that_forbids_secrets_refuses_its_items_by_name() {
     let http = Native::default();
     let sleeper = env.sleeper();
     let api = env.api(&http, &sleeper, "admin").await;
-    let t = table(&api, &env).await;
-    let selected: Vec<u32> = (0..t.rows.len() as u32)
-        .filter(|&i| t.rows[i as usize].kind == Kind::Secret)
-        .collect();
-    let policies = bulk_renew::read_policies(&api, &t, &selected).await;
-    let now = env.now();
-    let plan = bulk_renew::plan(
-        &t,
-        &selected,
-        &Options::default_at(now),
-        &policies,
-        now,
-        &mut rand_core::OsRng,
-    );
+    let Planned { plan, .. } = plan_for(&api, &env, Kind::Secret, "", |o| o).await;
     let reports = plan
         .items
         .iter()
@@ -379,12 +418,10 @@ async fn certificates_are_registered_once_each_and_the_other_keys_kept() {
     let http = Native::default();
     let sleeper = env.sleeper();
     let api = env.api(&http, &sleeper, "admin").await;
-    let t = table(&api, &env).await;
-    let selected = rows(&t, Kind::Certificate, "Bulk app");
-    assert_eq!(selected.len(), 16);
+    let Planned { mut plan, .. } = plan_for(&api, &env, Kind::Certificate, "Bulk app", |o| o).await;
     let now = env.now();
     // One application holds a second certificate nobody selected.
-    let first = t.owner(&t.rows[selected[0] as usize]).object_id.clone();
+    let first = plan.items[0].owner.object_id.clone();
     let extra = certificate("Unselected", now);
     let keys = graph::get_key_credentials(&api, &first).await.unwrap();
     let all =
@@ -392,16 +429,6 @@ async fn certificates_are_registered_once_each_and_the_other_keys_kept() {
     graph::set_key_credentials(&api, &first, &all)
         .await
         .unwrap();
-
-    let policies = bulk_renew::read_policies(&api, &t, &selected).await;
-    let mut plan = bulk_renew::plan(
-        &t,
-        &selected,
-        &Options::default_at(now),
-        &policies,
-        now,
-        &mut rand_core::OsRng,
-    );
     assert_eq!(
         plan.summary().to_string(),
         "Renew 16 certificates in 16 applications"
@@ -463,17 +490,10 @@ async fn certificates_are_registered_once_each_and_the_other_keys_kept() {
     let tenant = env.state().await;
     for (item, r) in plan.items.iter().zip(&state.items) {
         assert!(matches!(r.stage, Stage::Done { .. }), "{:?}", r.stage);
-        let Action::AddCertificate {
-            certificate: Some(c),
-            ..
-        } = &item.action
-        else {
-            unreachable!()
-        };
         let keys = keys_of(&tenant, &item.owner.object_id);
         assert_eq!(
             keys.iter()
-                .filter(|k| k.has_thumbprint(&c.thumbprint))
+                .filter(|k| k.has_thumbprint(new_thumbprint(item)))
                 .count(),
             1,
             "{} registered once",
@@ -495,28 +515,11 @@ async fn certificates_are_registered_once_each_and_the_other_keys_kept() {
 
     // Removal: the old certificates go; the new and the unselected stay.
     set_faults(&env, "commitlost=PATCH:/graph/v1.0/applications/*@1");
-    let removal = bulk_renew::removal_plan(&plan, &state).unwrap();
-    let (finish, _) = run(
-        &api,
-        &env,
-        &removal,
-        removal.start(),
-        &mut NewSecrets::default(),
-        go,
-    )
-    .await;
-    assert_eq!(finish, Finish::Completed);
+    remove_old(&api, &env, &plan, &state).await;
     let tenant = env.state().await;
     for item in &plan.items {
-        let Action::AddCertificate {
-            certificate: Some(c),
-            ..
-        } = &item.action
-        else {
-            unreachable!()
-        };
         let keys = keys_of(&tenant, &item.owner.object_id);
-        assert!(keys.iter().any(|k| k.has_thumbprint(&c.thumbprint)));
+        assert!(keys.iter().any(|k| k.has_thumbprint(new_thumbprint(item))));
         for old in &item.replaces {
             assert!(
                 !keys.iter().any(|k| k.has_thumbprint(&old.detail)),
@@ -539,19 +542,8 @@ async fn requests_are_what_batching_allows() {
     let http = Native::default();
     let sleeper = env.sleeper();
     let api = env.api(&http, &sleeper, "admin").await;
-    let t = table(&api, &env).await;
-    let selected = rows(&t, Kind::Secret, "Bulk app");
-    assert_eq!(selected.len(), 45);
-    let now = env.now();
-    let policies = bulk_renew::read_policies(&api, &t, &selected).await;
-    let plan = bulk_renew::plan(
-        &t,
-        &selected,
-        &Options::default_at(now),
-        &policies,
-        now,
-        &mut rand_core::OsRng,
-    );
+    let Planned { table, plan, .. } = plan_for(&api, &env, Kind::Secret, "Bulk app", |o| o).await;
+    assert_eq!(rows(&table, Kind::Secret, "Bulk app").len(), 45);
     env.clear_requests().await;
     let sent = http.log.lock().unwrap().len();
     let mut secrets = NewSecrets::default();
@@ -562,16 +554,7 @@ async fn requests_are_what_batching_allows() {
     assert_eq!(state.batches, 3);
     assert_eq!(http.log.lock().unwrap().len() - sent, 3);
     assert_eq!(posts_to_batch(&env).await, 3);
-    let removal = bulk_renew::removal_plan(&plan, &state).unwrap();
-    let (_, removed) = run(
-        &api,
-        &env,
-        &removal,
-        removal.start(),
-        &mut NewSecrets::default(),
-        go,
-    )
-    .await;
+    let removed = remove_old(&api, &env, &plan, &state).await;
     assert_eq!(removed.batches, 3, "43 removePassword");
     env.stop().await;
 }
@@ -582,18 +565,7 @@ async fn pause_cancel_and_resume_from_a_saved_state_even_after_a_reload_in_fligh
     let http = Native::default();
     let sleeper = env.sleeper();
     let api = env.api(&http, &sleeper, "admin").await;
-    let t = table(&api, &env).await;
-    let selected = rows(&t, Kind::Secret, "Bulk app");
-    let now = env.now();
-    let policies = bulk_renew::read_policies(&api, &t, &selected).await;
-    let plan = bulk_renew::plan(
-        &t,
-        &selected,
-        &Options::default_at(now),
-        &policies,
-        now,
-        &mut rand_core::OsRng,
-    );
+    let Planned { plan, .. } = plan_for(&api, &env, Kind::Secret, "Bulk app", |o| o).await;
     // Bulk apps 5, 25 and 45 are refused by policy.
     assert_eq!(plan.summary().refused, 3);
 
@@ -706,18 +678,7 @@ async fn a_throttled_run_keeps_the_write_quota_busy() {
     let http = Native::default();
     let sleeper = env.sleeper();
     let api = env.api(&http, &sleeper, "admin").await;
-    let t = table(&api, &env).await;
-    let selected = rows(&t, Kind::Secret, "Bulk app");
-    let now = env.now();
-    let policies = bulk_renew::read_policies(&api, &t, &selected).await;
-    let plan = bulk_renew::plan(
-        &t,
-        &selected,
-        &Options::default_at(now),
-        &policies,
-        now,
-        &mut rand_core::OsRng,
-    );
+    let Planned { plan, .. } = plan_for(&api, &env, Kind::Secret, "Bulk app", |o| o).await;
     let items = plan.items.len() - plan.summary().refused;
     assert_eq!(items, 95);
     // A tenth of Microsoft's quota (300 writes per 150 s, 2 a second),
@@ -750,4 +711,40 @@ async fn a_throttled_run_keeps_the_write_quota_busy() {
     );
     // Paced to what the tenant accepts: fewer 429s than items.
     assert!(throttled < items, "{throttled} throttled answers");
+}
+
+#[tokio::test]
+async fn one_items_retry_after_does_not_hold_the_others_and_a_gateway_error_is_looked_up() {
+    let env = large(10).await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let Planned { plan, .. } = plan_for(&api, &env, Kind::Secret, "Bulk app", |o| o).await;
+    assert_eq!(plan.items.len() - plan.summary().refused, 9);
+    set_faults(&env, "next429=1,retryafter=30s");
+    let started = env.emulator.emulator.clock.now_ms() as u64;
+    let mut first = None;
+    let mut secrets = NewSecrets::default();
+    let (finish, state) = run(&api, &env, &plan, plan.start(), &mut secrets, |e, s| {
+        if matches!(e, Event::Answered { .. }) && first.is_none() {
+            first = Some(s.progress(env.emulator.emulator.clock.now_ms() as u64));
+        }
+        Control::Continue
+    })
+    .await;
+    assert_eq!(finish, Finish::Completed);
+    let first = first.unwrap();
+    assert_eq!((first.done, first.waiting), (8, 1), "{first:?}");
+    assert_eq!(state.batches, 2);
+    let waited = env.emulator.emulator.clock.now_ms() as u64 - started;
+    assert!(waited >= 30_000, "its own Retry-After: {waited} ms");
+    one_new_secret_each(&plan, &state, &env.state().await, &secrets);
+
+    // The edge in front of Graph fails a whole batch (504, no JSON):
+    // every item is looked up, then made once.
+    set_faults(&env, "gateway=1");
+    let removed = remove_old(&api, &env, &plan, &state).await;
+    assert_eq!(removed.batches, 3, "lost, looked up, removed");
+    only_the_new_secrets_left(&plan, &state, &env.state().await);
+    env.stop().await;
 }

@@ -1055,28 +1055,22 @@ impl RunState {
 
     /// Records that the admin copied the value of the secret `key_id`.
     pub fn mark_exported_key(&mut self, key_id: &str) {
-        for run in &mut self.items {
-            if let Stage::Done {
-                key_id: Some(k),
-                exported,
-                ..
-            } = &mut run.stage
-                && k.eq_ignore_ascii_case(key_id)
-            {
-                *exported = true;
-            }
-        }
+        self.mark_exported_where(|k| k.eq_ignore_ascii_case(key_id));
     }
 
     /// Records that the admin exported the values `secrets` holds.
     pub fn mark_exported(&mut self, secrets: &NewSecrets) {
+        self.mark_exported_where(|k| secrets.holds(k));
+    }
+
+    fn mark_exported_where(&mut self, exported_key: impl Fn(&str) -> bool) {
         for run in &mut self.items {
             if let Stage::Done {
                 key_id: Some(k),
                 exported,
                 ..
             } = &mut run.stage
-                && secrets.holds(k)
+                && exported_key(k)
             {
                 *exported = true;
             }
@@ -1938,6 +1932,19 @@ mod tests {
         (0..t.rows.len() as u32).collect()
     }
 
+    /// Every row of [`table`] planned under the tenant's `default` policy.
+    fn plan_under(default: PolicyView) -> BulkPlan {
+        let t = table();
+        plan(
+            &t,
+            &all(&t),
+            &Options::default_at(NOW),
+            &Policies::new(default),
+            NOW,
+            &mut Fixed,
+        )
+    }
+
     fn forbids_secrets() -> PolicyView {
         PolicyView::Read(Some((
             Decider::Assigned {
@@ -2039,15 +2046,7 @@ mod tests {
 
     #[test]
     fn a_certificate_must_be_one_entra_takes() {
-        let t = table();
-        let mut p = plan(
-            &t,
-            &all(&t),
-            &Options::default_at(NOW),
-            &Policies::new(PolicyView::Read(None)),
-            NOW,
-            &mut Fixed,
-        );
+        let mut p = plan_under(PolicyView::Read(None));
         assert_eq!(
             p.attach_certificate(0, b"not a certificate"),
             Err(BulkError::NotACertificateItem(0))
@@ -2074,15 +2073,7 @@ mod tests {
 
     #[test]
     fn run_state_round_trips_and_counts_progress() {
-        let t = table();
-        let p = plan(
-            &t,
-            &all(&t),
-            &Options::default_at(NOW),
-            &Policies::new(PolicyView::Unreadable { why: "403".into() }),
-            NOW,
-            &mut Fixed,
-        );
+        let p = plan_under(PolicyView::Unreadable { why: "403".into() });
         assert!(
             p.items[0]
                 .note
@@ -2124,15 +2115,7 @@ mod tests {
 
     #[test]
     fn removal_waits_for_a_finished_run_and_keeps_what_did_not_renew() {
-        let t = table();
-        let p = plan(
-            &t,
-            &all(&t),
-            &Options::default_at(NOW),
-            &Policies::new(PolicyView::Read(None)),
-            NOW,
-            &mut Fixed,
-        );
+        let p = plan_under(PolicyView::Read(None));
         let mut s = p.start();
         assert_eq!(removal_plan(&p, &s), Err(BulkError::NotFinished(2)));
         s.items[0].stage = Stage::Done {
