@@ -1224,10 +1224,12 @@ pub async fn apply<C: HttpClient, S: Sleeper, Z: Sleeper>(
     if !missing.is_empty() {
         return Err(BulkError::CertificatesMissing(missing));
     }
-    // An answer in flight when the page went away: look it up.
+    // An answer in flight when the page went away: look it up. It may
+    // have been carried out, so a cancel does not drop it unlooked.
     for (run, item) in state.items.iter_mut().zip(&plan.items) {
         if run.stage == Stage::Sent {
             run.stage = resumed(&item.action);
+            run.attempts += 1;
         }
     }
     let done = state
@@ -1270,7 +1272,11 @@ pub async fn apply<C: HttpClient, S: Sleeper, Z: Sleeper>(
                 !i.is_final() && i.wait_until_ms.is_none_or(|t| t <= now)
             })
             .collect();
-        ready.sort_by_key(|&n| (state.items[n].wait_until_ms.unwrap_or(0), n));
+        // Items whose own wait is over go first, longest waiting first.
+        ready.sort_by_key(|&n| {
+            let wait = state.items[n].wait_until_ms;
+            (wait.is_none(), wait.unwrap_or(0), n)
+        });
         let mut batch = Batch::new();
         let mut sent: Vec<(usize, Vec<Send>, Stage)> = Vec::new();
         let mut writes = 0;
