@@ -372,7 +372,25 @@ async fn a_policy_that_forbids_secrets_refuses_its_items_by_name() {
     let http = Native::default();
     let sleeper = env.sleeper();
     let api = env.api(&http, &sleeper, "admin").await;
+    // Half the reads throttled: a policy read Graph throttles inside the
+    // batch is read again on its own, so every application's policy counts.
+    set_faults(&env, "random429=0.5,seed=3");
     let Planned { plan, .. } = plan_for(&api, &env, Kind::Secret, "", |o| o).await;
+    set_faults(&env, "");
+    let alone = env
+        .log()
+        .await
+        .iter()
+        .filter(|e| {
+            e["path"].as_str().unwrap().contains("ppManagementPolic")
+                && e["status"] == 200
+                && e["batch"].is_null()
+        })
+        .count();
+    assert!(
+        alone > 0,
+        "throttled policy reads were read again on their own"
+    );
     let reports = plan
         .items
         .iter()
