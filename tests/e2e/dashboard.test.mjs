@@ -9,43 +9,12 @@ import { createHash, createSign, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, openPage, BASE_URL } from './lib/browser.mjs';
-import { EMULATOR_URL, graph, reset, registerRedirectUri, signIn, state, userToken } from './lib/emulator.mjs';
+import { EMULATOR_URL, graph, reset, registerRedirectUri, signIn, userToken } from './lib/emulator.mjs';
+import { droppedFrames, expectedCounts, listRequests, loaded, scrollFrames, seedTenant as seed, shownCounts, timeLoad } from './lib/dashboard.mjs';
 
 const TENANT_ID = '8f3a6c2e-4b1d-4e7a-9c5f-2d8b6a1e0c47';
 const CONTOSO_BACKUP = '082c67e2-3c4e-4548-b957-69746605c3bf';
 const TMP = process.env.E2E_TMP ?? '/tmp';
-const BANDS = ['expired', 'd7', 'd30', 'd90', 'fine'];
-const DAY = 86_400_000;
-
-/** The dashboard's band of a credential ending at `end` (ISO), seen now. */
-function band(end, now) {
-  if (!end) return 'fine';
-  const t = Date.parse(end);
-  if (t <= now) return 'expired';
-  const days = Math.floor((t - now) / DAY);
-  return days <= 7 ? 'd7' : days <= 30 ? 'd30' : days <= 90 ? 'd90' : 'fine';
-}
-
-/** Counts per band of every application credential in the emulator's state. */
-async function expectedCounts() {
-  const s = await state();
-  const now = Date.now();
-  const counts = Object.fromEntries(BANDS.map((b) => [b, 0]));
-  let apps = 0;
-  for (const { body } of Object.values(s.applications)) {
-    apps += 1;
-    for (const c of [...(body.keyCredentials ?? []), ...(body.passwordCredentials ?? [])]) {
-      counts[band(c.endDateTime, now)] += 1;
-    }
-  }
-  return { counts, apps };
-}
-
-async function shownCounts(page) {
-  const out = {};
-  for (const b of BANDS) out[b] = Number(await page.locator(`#count-${b} .n`).textContent());
-  return out;
-}
 
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
 
@@ -78,15 +47,6 @@ async function expiredCertificateError() {
   return { text: answer.error_description, thumbprint: backup.thumbprint.toUpperCase() };
 }
 
-/** Waits until the dashboard has read the whole tenant; returns the summary. */
-async function loaded(page) {
-  const progress = page.locator('#dashboard-progress');
-  await page.waitForFunction(() => /read in \d+ requests/.test(document.querySelector('#dashboard-progress')?.textContent ?? ''), null, { timeout: 60_000 });
-  return progress.textContent();
-}
-
-const listRequests = (record) => record.requests.filter((r) => new URL(r.url).pathname.endsWith('/graph/v1.0/applications'));
-
 let context;
 before(async () => {
   assert.ok(EMULATOR_URL, 'E2E_EMULATOR_URL names the emulator (cargo xtask test starts it)');
@@ -95,14 +55,6 @@ before(async () => {
   await registerRedirectUri(`${new URL(BASE_URL).origin}/`);
   context = await launch();
 });
-/** Replaces the emulator's state with a fresh `seed` (a reset keeps the last one POSTed). */
-async function seed(name) {
-  const r = await fetch(`${EMULATOR_URL}/_emulator/seed`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ seed: name }),
-  });
-  assert.ok(r.ok, await r.text());
-}
-
 after(async () => {
   await context?.close();
   // The next test file's reset must give the demo tenant back.
@@ -210,15 +162,10 @@ test('a large tenant: one request per 999 applications, only the rows on screen 
   await seed(`large:${n}`);
   await registerRedirectUri(`${new URL(BASE_URL).origin}/`);
   const { page, record } = await openPage(context, '/#/dashboard');
-  await signIn(page);
-  const t0 = Date.now();
+  const { firstRow, complete, readingAtFirstRow, summary } = await timeLoad(page);
   const rows = page.locator('.vt-body .vt-row');
-  await rows.first().waitFor({ timeout: 60_000 });
-  const firstRow = Date.now() - t0;
   // The first page's rows are shown while the next pages are read.
-  assert.match(await page.locator('#dashboard-progress').textContent(), /Reading…/);
-  const summary = await loaded(page);
-  const complete = Date.now() - t0;
+  assert.ok(readingAtFirstRow);
   const expected = await expectedCounts();
   const pages = Math.ceil(expected.apps / 999);
   assert.match(summary, new RegExp(`^${expected.apps} applications, \\d+ credentials, read in ${pages} requests\\.`));
@@ -230,23 +177,12 @@ test('a large tenant: one request per 999 applications, only the rows on screen 
   // Twenty thousand rows, a few dozen elements: scroll through the whole
   // list, a frame at a time, and look at the frames.
   assert.ok(await rows.count() <= 40, `${await rows.count()} rows rendered`);
-  const frames = await page.locator('.vt-body').evaluate(async (body) => {
-    const out = [];
-    const steps = 300;
-    let last = performance.now();
-    for (let i = 1; i <= steps; i++) {
-      body.scrollTop = Math.round((body.scrollHeight * i) / steps);
-      await new Promise((r) => requestAnimationFrame(() => r()));
-      const now = performance.now();
-      out.push(now - last);
-      last = now;
-    }
-    return out;
-  });
+  const frames = await scrollFrames(page);
+  const dropped = droppedFrames(frames);
   frames.sort((a, b) => a - b);
   t.diagnostic(`${expected.apps} applications, ${total} credentials: first row after ${firstRow} ms, complete after ${complete} ms, ` +
     `${pages} requests; scrolling: median frame ${frames[150].toFixed(1)} ms, slowest ${frames[299].toFixed(1)} ms, ` +
-    `${frames.filter((f) => f > 50).length} of 300 frames over 50 ms`);
+    `${frames.filter((f) => f > 50).length} of 300 frames over 50 ms, ${dropped} display frames dropped`);
   await page.waitForFunction(() => {
     const body = document.querySelector('.vt-body');
     const last = [...body.querySelectorAll('.vt-row')].pop();

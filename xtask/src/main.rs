@@ -3,6 +3,7 @@
 //! fresh machine needs nothing but Rust, and the package registries.
 
 mod bench;
+mod emulator;
 mod fuzz;
 mod process;
 mod serve;
@@ -42,7 +43,8 @@ cargo xtask test [--no-e2e]            install what is missing, then run every t
                  [--only native|browser|e2e] [-- E2E_FILES...]
                                        only one runner; only some Playwright files
 cargo xtask bench [--runs N] [--size]  time generate/inspect in Chromium against OpenSSL, and the page size
-                                       against its budget (--size: only the size); non-zero over budget
+                                       against its budget (--size: only the size); non-zero over budget;
+                  [--dashboard]        the dashboard over a large tenant (--dashboard: only that)
 cargo xtask fuzz [--seconds N]         fuzz each parser of untrusted input for N s (default 60), or
                  [--execs N]           for about N executions each, with AFL++; prints executions,
                  [--target NAME]       crashes and hangs; non-zero on a crash

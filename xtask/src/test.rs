@@ -1,12 +1,10 @@
 //! `cargo xtask test`: every test, each runner's summary, and one total.
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use crate::process::run_teed;
 use crate::tools::{self, CHROMEDRIVER, CHROMIUM, Toolchain};
-use crate::{root, site};
+use crate::{emulator, root, site};
 
 #[derive(Default)]
 struct Tally {
@@ -134,13 +132,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if selection.e2e {
         // The page talks to a fresh demo tenant on a free port: its
         // config.json (copied into dist by the build) is rewritten to it.
-        let setup = site::build(&tc, false).and_then(|()| {
-            let emulator = Emulator::start(&tc)?;
-            write_config(&site::dist(&root), &emulator.url)?;
-            site::allow_emulator(&site::dist(&root), &emulator.url)?;
-            let addr = site::serve_static(site::dist(&root), "127.0.0.1:0")?;
-            Ok((emulator, addr))
-        });
+        let setup = site::build(&tc, false)
+            .and_then(|()| emulator::page_on_emulator(&tc, emulator::Build::Debug));
         match setup {
             Ok((emulator, addr)) => {
                 tally.runner(
@@ -189,71 +182,6 @@ fn wasm_tests(tc: &Toolchain) -> Command {
     .env("WASM_BINDGEN_TEST_TIMEOUT", "300");
     c
 }
-
-/// The emulator with the demo seed on a free port; stopped when dropped.
-struct Emulator {
-    child: Child,
-    url: String,
-}
-
-impl Emulator {
-    fn start(tc: &Toolchain) -> Result<Emulator, String> {
-        let mut build = tc.command("cargo");
-        build.args(["build", "-p", "entra-emulator"]);
-        crate::process::run(build)?;
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("no free port for the emulator: {e}"))?
-            .port();
-        let addr = format!("127.0.0.1:{port}");
-        let child = tc
-            .command(
-                &tc.root
-                    .join("target/debug/entra-emulator")
-                    .to_string_lossy(),
-            )
-            .args(["--listen", &addr, "--seed", "demo"])
-            .stdout(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start the emulator: {e}"))?;
-        let emulator = Emulator {
-            child,
-            url: format!("http://{addr}"),
-        };
-        for _ in 0..200 {
-            if TcpStream::connect(&addr).is_ok() {
-                return Ok(emulator);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Err(format!("the emulator did not start listening on {addr}"))
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The page's config.json for the demo tenant on the emulator at `url`.
-fn write_config(dist: &std::path::Path, url: &str) -> Result<(), String> {
-    let config = serde_json::json!({
-        "cloud": "local",
-        "localBaseUrl": url,
-        "clientId": DEMO_CLIENT_ID,
-        "tenant": "contoso.onmicrosoft.com",
-    });
-    std::fs::write(
-        dist.join("config.json"),
-        serde_json::to_string_pretty(&config).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| format!("cannot write dist/config.json: {e}"))
-}
-
-/// The page's sign-in client in the emulator's demo seed.
-const DEMO_CLIENT_ID: &str = "3c9f1e2a-7d4b-4a8e-b6c5-1f0e9d8c7b6a";
 
 fn e2e_tests(tc: &Toolchain, base_url: &str, emulator_url: &str, files: &[String]) -> Command {
     let tmp = tc.root.join("target").join("e2e");
