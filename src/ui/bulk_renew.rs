@@ -1083,6 +1083,13 @@ fn RunResult(bulk: Bulk) -> impl IntoView {
                 <div class="card" id="bulk-removal">
                     <h3>"Remove the old credentials"</h3>
                     <p id="bulk-removal-summary">{p.summary().to_string()}</p>
+                    {(!p.skipped.is_empty()).then(|| view! {
+                        <ul class="hint" id="bulk-removal-kept">
+                            {p.skipped.iter().map(|k| view! {
+                                <li><strong>{k.name.clone()}</strong>{format!(" ({}): ", k.app_id)}{k.why.clone()}</li>
+                            }).collect_view()}
+                        </ul>
+                    })}
                     <p class="hint">
                         "Put the new secrets and certificates in the services first. The old ones keep working \
                          until you remove them here; after that, a service still using one stops signing in."
