@@ -10,114 +10,20 @@
 
 mod flows_support;
 
-use entra_emulator::faults::FaultConfig;
-use entra_emulator::lock;
-use entra_wizard::client::ApiClient;
 use entra_wizard::core::certificate::{self, CertificateRequest};
 use entra_wizard::core::key_credential::{self, KeyCredential};
 use entra_wizard::core::time::UnixTime;
 use entra_wizard::flows::bulk_renew::{
     self, Action, BulkPlan, Control, Event, Finish, NewSecrets, Options, Purpose, RunState, Stage,
 };
-use entra_wizard::flows::dashboard::{self, Kind, Table};
+use entra_wizard::flows::dashboard::Kind;
 use entra_wizard::graph;
+use flows_support::bulk::*;
 use flows_support::*;
 use serde_json::Value;
 
-type Api<'a> = ApiClient<'a, Native, ClockSleeper<'a>>;
-
-/// The demo tenant plus `large:N`'s "Bulk app" applications.
-async fn large(n: usize) -> Env {
-    let env = Env::demo().await;
-    env.emulator
-        .emulator
-        .reseed(&format!("large:{n}"))
-        .expect("seed");
-    env
-}
-
-fn set_faults(env: &Env, spec: &str) {
-    let config = FaultConfig::default().apply_spec(spec).expect("fault spec");
-    lock(&env.emulator.emulator.faults).set(config);
-}
-
-async fn table(api: &Api<'_>, env: &Env) -> Table {
-    let mut t = Table::new(&env.tenant_id(), &[], env.now());
-    dashboard::load(api, false, |kind, page| t.add(kind, page))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    t
-}
-
-/// Rows of `kind` of the applications whose name starts with `prefix`.
-fn rows(t: &Table, kind: Kind, prefix: &str) -> Vec<u32> {
-    (0..t.rows.len() as u32)
-        .filter(|&i| {
-            let r = &t.rows[i as usize];
-            r.kind == kind && t.owner(r).name.starts_with(prefix)
-        })
-        .collect()
-}
-
-fn clock(env: &Env) -> impl Fn() -> u64 + '_ {
-    || env.emulator.emulator.clock.now_ms() as u64
-}
-
-/// Applies `plan` to its end as the page does: the state saved (and read
-/// back) after every event. Returns how it finished and the saved state.
-async fn run(
-    api: &Api<'_>,
-    env: &Env,
-    plan: &BulkPlan,
-    state: RunState,
-    secrets: &mut NewSecrets,
-    mut control: impl FnMut(&Event, &RunState) -> Control,
-) -> (Finish, RunState) {
-    let sleeper = env.sleeper();
-    let mut state = state;
-    let mut saved = serde_json::to_string(&state).unwrap();
-    let finish = bulk_renew::apply(
-        api,
-        &sleeper,
-        &clock(env),
-        plan,
-        &mut state,
-        secrets,
-        &mut |e, s| {
-            saved = serde_json::to_string(s).unwrap();
-            assert!(!saved.contains("secretText"));
-            control(e, s)
-        },
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
-    let back: RunState = serde_json::from_str(&saved).unwrap();
-    assert_eq!(back.items, state.items, "the last save is the state");
-    (finish, state)
-}
-
-fn go(_: &Event, _: &RunState) -> Control {
-    Control::Continue
-}
-
-/// The application's body in the emulator's state.
-fn app<'s>(state: &'s Value, object_id: &str) -> &'s Value {
-    &state["applications"][object_id]["body"]
-}
-
-fn secrets_of(state: &Value, object_id: &str) -> Vec<Value> {
-    app(state, object_id)["passwordCredentials"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
 fn keys_of(state: &Value, object_id: &str) -> Vec<KeyCredential> {
     serde_json::from_value(app(state, object_id)["keyCredentials"].clone()).unwrap()
-}
-
-fn key_id(v: &Value) -> String {
-    v["keyId"].as_str().unwrap().to_string()
 }
 
 /// Requests the emulator logged, by method and path, within the run.
@@ -171,41 +77,6 @@ fn only_the_new_secrets_left(plan: &BulkPlan, state: &RunState, tenant: &Value) 
                 .collect();
             assert_eq!(left, std::slice::from_ref(new), "{}", item.owner.name);
         }
-    }
-}
-
-/// A plan and what reading the policies took.
-struct Planned {
-    table: Table,
-    plan: BulkPlan,
-    policy_batches: u32,
-}
-
-/// Plans the credentials of `kind` of the applications whose name starts
-/// with `prefix`, with the default options as `options` changes them.
-async fn plan_for(
-    api: &Api<'_>,
-    env: &Env,
-    kind: Kind,
-    prefix: &str,
-    options: impl FnOnce(Options) -> Options,
-) -> Planned {
-    let table = table(api, env).await;
-    let selected = rows(&table, kind, prefix);
-    let policies = bulk_renew::read_policies(api, &table, &selected).await;
-    let now = env.now();
-    let plan = bulk_renew::plan(
-        &table,
-        &selected,
-        &options(Options::default_at(now)),
-        &policies,
-        now,
-        &mut rand_core::OsRng,
-    );
-    Planned {
-        table,
-        plan,
-        policy_batches: policies.batches,
     }
 }
 
@@ -706,43 +577,17 @@ async fn pause_cancel_and_resume_from_a_saved_state_even_after_a_reload_in_fligh
 
 #[tokio::test]
 async fn a_throttled_run_keeps_the_write_quota_busy() {
-    let env = large(100).await;
-    let http = Native::default();
-    let sleeper = env.sleeper();
-    let api = env.api(&http, &sleeper, "admin").await;
-    let Planned { plan, .. } = plan_for(&api, &env, Kind::Secret, "Bulk app", |o| o).await;
-    let items = plan.items.len() - plan.summary().refused;
-    assert_eq!(items, 95);
-    // A tenth of Microsoft's quota (300 writes per 150 s, 2 a second),
-    // its buckets empty: the run meets the refill rate at once.
-    set_faults(&env, "throttle=0.1,throttlefill=0");
-    let mut secrets = NewSecrets::default();
-    let mut throttled = 0;
-    let (finish, state) = run(&api, &env, &plan, plan.start(), &mut secrets, |e, _| {
-        if let Event::Answered { throttled: t, .. } = e {
-            throttled += t;
-        }
-        Control::Continue
-    })
-    .await;
-    assert_eq!(finish, Finish::Completed);
-    let tenant = env.state().await;
-    one_new_secret_each(&plan, &state, &tenant, &secrets);
-    let report =
-        lock(&env.emulator.emulator.faults).throttle_report(env.emulator.emulator.clock.now_ms());
-    let writes = report["buckets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["limit"] == "Write" && !b["appId"].is_null())
-        .expect("the application's write bucket");
-    let share = writes["accepted"].as_f64().unwrap() / writes["ceiling"].as_f64().unwrap();
+    // A tenth of Microsoft's quota (300 writes per 150 s, 2 a second), its
+    // buckets empty: the run meets the refill rate at once.
+    let t = secret_renewal_throughput(95, "throttle=0.1,throttlefill=0").await;
     assert!(
-        share >= 0.9,
-        "{share:.3} of the quota's ceiling: {writes:#}"
+        t.share() >= 0.9,
+        "{:.3} of the quota's ceiling: {t:?}",
+        t.share()
     );
+    assert_eq!((t.duplicates, t.lost), (0, 0), "{t:?}");
     // Paced to what the tenant accepts: fewer 429s than items.
-    assert!(throttled < items, "{throttled} throttled answers");
+    assert!(t.throttled < t.items, "{t:?}");
 }
 
 #[tokio::test]

@@ -4,6 +4,8 @@
 //! RSA certificate per test binary.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod bulk;
+
 use std::cell::RefCell;
 use std::sync::{Mutex, OnceLock};
 

@@ -45,6 +45,7 @@ cargo xtask test [--no-e2e]            install what is missing, then run every t
 cargo xtask bench [--runs N] [--size]  time generate/inspect in Chromium against OpenSSL, and the page size
                                        against its budget (--size: only the size); non-zero over budget;
                   [--dashboard]        the dashboard over a large tenant (--dashboard: only that)
+                  [--bulk]             bulk renewal of 500 secrets under Microsoft's quota (--bulk: only that)
 cargo xtask fuzz [--seconds N]         fuzz each parser of untrusted input for N s (default 60), or
                  [--execs N]           for about N executions each, with AFL++; prints executions,
                  [--target NAME]       crashes and hangs; non-zero on a crash
