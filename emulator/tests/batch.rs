@@ -54,14 +54,7 @@ async fn secrets_named(env: &Env, token: &str, object_id: &str, name: &str) -> u
 }
 
 async fn log(env: &Env) -> Vec<Value> {
-    env.http
-        .get(format!("{}/_emulator/requests", env.emu.base_url))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()["value"]
+    env.control_get("requests").await["value"]
         .as_array()
         .unwrap()
         .clone()
@@ -71,14 +64,8 @@ async fn log(env: &Env) -> Vec<Value> {
 async fn items_run_as_direct_requests_and_answer_each_with_its_status() {
     let env = env().await;
     let admin = env.graph_token("admin").await;
-    let backup = env.service_app("expired-certificate")["objectId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let archiver = env.service_app("expiring-secret")["objectId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let backup = env.service_object_id("expired-certificate");
+    let archiver = env.service_object_id("expiring-secret");
     let (s, v) = batch(
         &env,
         &admin,
@@ -172,10 +159,7 @@ async fn the_batch_itself_is_refused_when_malformed() {
         e["error"]["message"],
         "Request Id X has to be unique in a batch."
     );
-    let archiver = env.service_app("expiring-secret")["objectId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let archiver = env.service_object_id("expiring-secret");
     let (s, e) = batch(
         &env,
         &admin,
@@ -213,10 +197,7 @@ async fn the_batch_itself_is_refused_when_malformed() {
 async fn an_item_whose_dependency_failed_answers_424() {
     let env = env().await;
     let admin = env.graph_token("admin").await;
-    let archiver = env.service_app("expiring-secret")["objectId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let archiver = env.service_object_id("expiring-secret");
     let mut second = add_password("2", &archiver, "after a failure");
     second["dependsOn"] = json!(["1"]);
     let mut third = add_password("3", &archiver, "after a 424");
@@ -260,10 +241,7 @@ async fn an_item_whose_dependency_failed_answers_424() {
 async fn each_item_draws_faults_and_a_429_carries_its_own_retry_after() {
     let env = env_with("demo", "next429=2,retryafter=7s").await;
     let admin = env.graph_token("admin").await;
-    let archiver = env.service_app("expiring-secret")["objectId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let archiver = env.service_object_id("expiring-secret");
     let (s, v) = batch(
         &env,
         &admin,
@@ -296,14 +274,8 @@ async fn a_lost_item_loses_the_whole_answer_after_every_item_was_carried_out() {
     )
     .await;
     let admin = env.graph_token("admin").await;
-    let backup = env.service_app("expired-certificate")["objectId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let archiver = env.service_app("expiring-secret")["objectId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let backup = env.service_object_id("expired-certificate");
+    let archiver = env.service_object_id("expiring-secret");
     let sent = env
         .http
         .post(env.graph("$batch"))
@@ -344,10 +316,7 @@ async fn a_committed_item_answered_with_a_5xx_is_there() {
     )
     .await;
     let admin = env.graph_token("admin").await;
-    let archiver = env.service_app("expiring-secret")["objectId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let archiver = env.service_object_id("expiring-secret");
     let (s, v) = batch(
         &env,
         &admin,
@@ -370,18 +339,7 @@ async fn a_page_can_post_a_batch_cross_origin() {
     let env = env().await;
     let admin = env.graph_token("admin").await;
     let origin = "http://localhost:8080";
-    let pre = env
-        .http
-        .request(reqwest::Method::OPTIONS, env.graph("$batch"))
-        .header("Origin", origin)
-        .header("Access-Control-Request-Method", "POST")
-        .header(
-            "Access-Control-Request-Headers",
-            "authorization,content-type",
-        )
-        .send()
-        .await
-        .unwrap();
+    let pre = env.preflight(&env.graph("$batch"), origin, "POST").await;
     assert_eq!(pre.status(), StatusCode::OK);
     assert_eq!(pre.headers()["access-control-allow-origin"], origin);
     let r = env

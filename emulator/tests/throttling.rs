@@ -17,14 +17,7 @@ fn header(r: &reqwest::Response, name: &str) -> Option<String> {
 }
 
 async fn throttle_report(env: &Env) -> Value {
-    env.http
-        .get(format!("{}/_emulator/throttle", env.emu.base_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    env.control_get("throttle").await
 }
 
 fn bucket<'a>(report: &'a Value, scope: &str) -> &'a Value {
@@ -112,10 +105,7 @@ async fn writes_are_throttled_by_the_write_quota_and_reported() {
     let env = env_with("demo", "throttle=0.01").await;
     let admin = env.graph_token("admin").await;
     let (client, tenant) = (env.client_id(), env.tenant());
-    let archiver = env.service_app("expiring-secret")["objectId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let archiver = env.service_object_id("expiring-secret");
     for i in 0..30 {
         let r = add_password(&env, &admin, &archiver).await;
         assert_eq!(r.status(), StatusCode::OK, "write {i}");
@@ -176,10 +166,7 @@ async fn each_item_of_a_batch_is_charged_and_throttled_on_its_own() {
     let env = env_with("demo", &format!("throttle={}", 10.0 / 3000.0)).await;
     let admin = env.graph_token("admin").await;
     let (client, tenant) = (env.client_id(), env.tenant());
-    let archiver = env.service_app("expiring-secret")["objectId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let archiver = env.service_object_id("expiring-secret");
     let requests: Vec<Value> = (0..12)
         .map(|i| {
             json!({

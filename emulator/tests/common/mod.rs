@@ -75,6 +75,14 @@ impl Env {
             .unwrap()
             .clone()
     }
+
+    /// The object ID of the demo's service application in `scenario`.
+    pub fn service_object_id(&self, scenario: &str) -> String {
+        self.service_app(scenario)["objectId"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
     pub fn subscription(&self, name: &str) -> String {
         self.seed["subscriptions"]
             .as_array()
@@ -193,6 +201,31 @@ impl Env {
             .unwrap();
         assert!(r.status().is_success(), "control {path}: {}", r.status());
         r.json().await.unwrap()
+    }
+    /// `GET /_emulator/{path}` (requests, state, throttle…).
+    pub async fn control_get(&self, path: &str) -> Value {
+        let r = self
+            .http
+            .get(format!("{}/_emulator/{path}", self.emu.base_url))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "control {path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+    /// A browser's CORS preflight for `method` with a token and a JSON body.
+    pub async fn preflight(&self, url: &str, origin: &str, method: &str) -> Response {
+        self.http
+            .request(reqwest::Method::OPTIONS, url)
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", method)
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization,content-type",
+            )
+            .send()
+            .await
+            .unwrap()
     }
     pub async fn advance(&self, seconds: i64) {
         self.control("clock", json!({ "advance_seconds": seconds }))
