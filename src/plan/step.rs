@@ -316,6 +316,9 @@ mod tests {
              "role": {"type": "custom", "name": "Archiver"}, "assignmentName": "a2"}
           ]}"#;
         let plan: Plan = serde_json::from_str(old).unwrap();
+        // The page reads its saved apply through `Value` (ui::storage).
+        let value: Value = serde_json::from_str(old).unwrap();
+        assert_eq!(serde_json::from_value::<Plan>(value).unwrap(), plan);
         assert_eq!(plan.format, 1);
         assert_eq!(plan.steps.len(), 6);
         assert_eq!(plan.steps[1], Step::CreateServicePrincipal);
