@@ -294,7 +294,10 @@ async fn a_policy_that_forbids_secrets_refuses_its_items_by_name() {
         "nothing sent for the refused application"
     );
     assert_eq!(secrets.list().len(), plan.items.len() - 1);
-    assert_eq!(state.batches, 1, "the others in one batch");
+    assert_eq!(
+        state.batches, 2,
+        "the others in one batch, then one batch checking them for copies"
+    );
     env.stop().await;
 }
 
@@ -452,11 +455,12 @@ async fn requests_are_what_batching_allows() {
     let mut secrets = NewSecrets::default();
     let (finish, state) = run(&api, &env, &plan, plan.start(), &mut secrets, go).await;
     assert_eq!(finish, Finish::Completed);
-    // 43 addPassword (Bulk apps 5 and 25 refused by policy):
-    // ceil(43 / 20) = 3 batches, nothing else.
-    assert_eq!(state.batches, 3);
-    assert_eq!(http.log.lock().unwrap().len() - sent, 3);
-    assert_eq!(posts_to_batch(&env).await, 3);
+    // 43 addPassword (Bulk apps 5 and 25 refused by policy) and 43 reads
+    // checking for a copy a resent batch made: ceil(86 / 20) = 5 batches,
+    // nothing else.
+    assert_eq!(state.batches, 5);
+    assert_eq!(http.log.lock().unwrap().len() - sent, 5);
+    assert_eq!(posts_to_batch(&env).await, 5);
     let removed = remove_old(&api, &env, &plan, &state).await;
     assert_eq!(removed.batches, 3, "43 removePassword");
     env.stop().await;
@@ -612,7 +616,9 @@ async fn one_items_retry_after_does_not_hold_the_others_and_a_gateway_error_is_l
     assert_eq!(finish, Finish::Completed);
     let first = first.unwrap();
     assert_eq!((first.done, first.waiting), (8, 1), "{first:?}");
-    assert_eq!(state.batches, 2);
+    // The eight made and checked in two batches, the throttled one made
+    // after its own wait and checked: four.
+    assert_eq!(state.batches, 4);
     let waited = env.emulator.emulator.clock.now_ms() as u64 - started;
     assert!(waited >= 30_000, "its own Retry-After: {waited} ms");
     one_new_secret_each(&plan, &state, &env.state().await, &secrets);
@@ -623,5 +629,33 @@ async fn one_items_retry_after_does_not_hold_the_others_and_a_gateway_error_is_l
     let removed = remove_old(&api, &env, &plan, &state).await;
     assert_eq!(removed.batches, 3, "lost, looked up, removed");
     only_the_new_secrets_left(&plan, &state, &env.state().await);
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn a_batch_the_browser_sent_twice_leaves_one_secret_each() {
+    let env = large(10).await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let Planned { plan, .. } = plan_for(&api, &env, Kind::Secret, "Bulk app", |o| o).await;
+    let items = plan.items.len() - plan.summary().refused;
+    assert_eq!(items, 9);
+    // The first batch is carried out twice and answered once: every
+    // application got two secrets, the page holds the values of one each.
+    http.resend_batches
+        .store(1, std::sync::atomic::Ordering::SeqCst);
+    let mut secrets = NewSecrets::default();
+    let (finish, state) = run(&api, &env, &plan, plan.start(), &mut secrets, go).await;
+    assert_eq!(finish, Finish::Completed);
+    one_new_secret_each(&plan, &state, &env.state().await, &secrets);
+    let pruned = state
+        .items
+        .iter()
+        .filter(|i| {
+            matches!(&i.stage, Stage::Done { note: Some(n), .. } if n.contains("copy of it that a resent request made"))
+        })
+        .count();
+    assert_eq!(pruned, items, "each copy nobody holds was removed");
     env.stop().await;
 }

@@ -864,6 +864,26 @@ pub enum Stage {
     Replace {
         remove: Vec<String>,
     },
+    /// A new secret made, its value held: the application's secrets are
+    /// read once more, because a copy may exist that nobody holds — a
+    /// browser sends a POST again on its own when the connection broke
+    /// before any byte of the answer came (Chromium's retry of a request
+    /// on a reused connection), and Graph then made the secret twice.
+    #[serde(rename_all = "camelCase")]
+    Verify {
+        key_id: String,
+        #[serde(default)]
+        exported: bool,
+    },
+    /// Copies of the plan's secret found by [`Stage::Verify`]: removed, the
+    /// new one kept.
+    #[serde(rename_all = "camelCase")]
+    Prune {
+        key_id: String,
+        #[serde(default)]
+        exported: bool,
+        remove: Vec<String>,
+    },
     #[serde(rename_all = "camelCase")]
     Done {
         #[serde(default)]
@@ -906,6 +926,28 @@ pub struct ItemRun {
 }
 
 impl ItemRun {
+    /// The new secret this item made (its keyId, and whether its value was
+    /// exported), while it is checked for copies or once done.
+    fn new_secret(&self) -> Option<(&String, bool)> {
+        match &self.stage {
+            Stage::Done {
+                key_id: Some(k),
+                exported,
+                ..
+            }
+            | Stage::Verify {
+                key_id: k,
+                exported,
+            }
+            | Stage::Prune {
+                key_id: k,
+                exported,
+                ..
+            } => Some((k, *exported)),
+            _ => None,
+        }
+    }
+
     fn is_final(&self) -> bool {
         matches!(
             self.stage,
@@ -967,12 +1009,13 @@ impl RunState {
         };
         for i in &self.items {
             match &i.stage {
-                Stage::Done { .. } => p.done += 1,
+                // Made and its value held; only the check for copies is left.
+                Stage::Done { .. } | Stage::Verify { .. } => p.done += 1,
                 Stage::Failed { .. } => p.failed += 1,
                 Stage::Refused => p.refused += 1,
                 Stage::Cancelled => p.cancelled += 1,
                 _ if i.wait_until_ms.is_some_and(|t| t > now_ms) => p.waiting += 1,
-                Stage::LookUp | Stage::Replace { .. } => p.retrying += 1,
+                Stage::LookUp | Stage::Replace { .. } | Stage::Prune { .. } => p.retrying += 1,
                 _ if i.attempts + i.throttled > 0 => p.retrying += 1,
                 _ => p.pending += 1,
             }
@@ -1002,15 +1045,8 @@ impl RunState {
             .iter()
             .zip(&plan.items)
             .enumerate()
-            .filter_map(|(n, (run, item))| match (&run.stage, &item.action) {
-                (
-                    Stage::Done {
-                        key_id: Some(k),
-                        exported: false,
-                        ..
-                    },
-                    Action::AddSecret { .. },
-                ) if !secrets.holds(k) => Some(Unseen {
+            .filter_map(|(n, (run, item))| match (run.new_secret(), &item.action) {
+                (Some((k, false)), Action::AddSecret { .. }) if !secrets.holds(k) => Some(Unseen {
                     item: n,
                     application: item.owner.name.clone(),
                     app_id: item.owner.app_id.clone(),
@@ -1025,14 +1061,19 @@ impl RunState {
     /// removed and one new secret made.
     pub fn replace_unseen(&mut self, items: &[usize]) {
         for &n in items {
-            if let Some(run) = self.items.get_mut(n)
-                && let Stage::Done {
-                    key_id: Some(k), ..
-                } = &run.stage
-            {
-                run.stage = Stage::Replace {
-                    remove: vec![k.clone()],
-                };
+            let Some(run) = self.items.get_mut(n) else {
+                continue;
+            };
+            let mut remove: Vec<String> = run
+                .new_secret()
+                .map(|(k, _)| k.clone())
+                .into_iter()
+                .collect();
+            if let Stage::Prune { remove: copies, .. } = &run.stage {
+                remove.extend(copies.iter().cloned());
+            }
+            if !remove.is_empty() {
+                run.stage = Stage::Replace { remove };
                 run.wait_until_ms = None;
             }
         }
@@ -1065,13 +1106,24 @@ impl RunState {
 
     fn mark_exported_where(&mut self, exported_key: impl Fn(&str) -> bool) {
         for run in &mut self.items {
-            if let Stage::Done {
-                key_id: Some(k),
-                exported,
-                ..
-            } = &mut run.stage
-                && exported_key(k)
-            {
+            let (k, exported) = match &mut run.stage {
+                Stage::Done {
+                    key_id: Some(k),
+                    exported,
+                    ..
+                }
+                | Stage::Verify {
+                    key_id: k,
+                    exported,
+                }
+                | Stage::Prune {
+                    key_id: k,
+                    exported,
+                    ..
+                } => (k, exported),
+                _ => continue,
+            };
+            if exported_key(k) {
                 *exported = true;
             }
         }
@@ -1272,10 +1324,18 @@ pub async fn apply<C: HttpClient, S: Sleeper, Z: Sleeper>(
                 !i.is_final() && i.wait_until_ms.is_none_or(|t| t <= now)
             })
             .collect();
-        // Items whose own wait is over go first, longest waiting first.
+        // Items whose own wait is over go first, longest waiting first;
+        // the checks of secrets already made last, filling what the writes
+        // leave of a batch (reads do not count against the write quota).
         ready.sort_by_key(|&n| {
-            let wait = state.items[n].wait_until_ms;
-            (wait.is_none(), wait.unwrap_or(0), n)
+            let i = &state.items[n];
+            let check = matches!(i.stage, Stage::Verify { .. });
+            (
+                i.wait_until_ms.is_none(),
+                i.wait_until_ms.unwrap_or(0),
+                check,
+                n,
+            )
         });
         let mut batch = Batch::new();
         let mut sent: Vec<(usize, Vec<Send>, Stage)> = Vec::new();
@@ -1483,7 +1543,18 @@ impl Runner<'_> {
             (Stage::Pending, Action::RemoveSecret { key_id }) => {
                 one(request::remove_password(app, key_id), true)
             }
-            (Stage::LookUp, _) => one(request::get_password_credentials(app), false),
+            (Stage::LookUp | Stage::Verify { .. }, _) => {
+                one(request::get_password_credentials(app), false)
+            }
+            (Stage::Prune { remove, .. }, _) => remove
+                .iter()
+                .enumerate()
+                .map(|(k, key_id)| Send {
+                    id: format!("{n}-{k}"),
+                    request: request::remove_password(app, key_id),
+                    write: true,
+                })
+                .collect(),
             (Stage::Replace { remove }, _) => remove
                 .iter()
                 .enumerate()
@@ -1574,6 +1645,49 @@ impl Runner<'_> {
             };
             return;
         }
+        if let Stage::Prune {
+            key_id,
+            exported,
+            remove,
+        } = &run.stage
+        {
+            let (key_id, exported) = (key_id.clone(), *exported);
+            let mut left = Vec::new();
+            let mut wait = None;
+            let mut unsure = false;
+            for (copy, a) in remove.iter().zip(&answers) {
+                match self.hear(a, now) {
+                    Heard::Ok(_) => {}
+                    Heard::Throttled(ms) => {
+                        left.push(copy.clone());
+                        wait = Some(ms);
+                    }
+                    Heard::Unsure(_) | Heard::Refused(_) => unsure = true,
+                }
+            }
+            run.stage = if unsure {
+                // Read the secrets again: a refused removal may be one already gone.
+                self.retry(run, now, None);
+                Stage::Verify { key_id, exported }
+            } else if left.is_empty() {
+                Stage::Done {
+                    key_id: Some(key_id),
+                    note: Some(format!(
+                        "removed {} copy of it that a resent request made",
+                        remove.len()
+                    )),
+                    exported,
+                }
+            } else {
+                self.throttle(run, now, wait.unwrap_or(TICK_MS));
+                Stage::Prune {
+                    key_id,
+                    exported,
+                    remove: left,
+                }
+            };
+            return;
+        }
         let Some(answer) = answers.first() else {
             return;
         };
@@ -1622,9 +1736,8 @@ impl Runner<'_> {
                                 end: p.end_date_time,
                             },
                         });
-                        run.stage = Stage::Done {
-                            key_id: Some(key_id),
-                            note: None,
+                        run.stage = Stage::Verify {
+                            key_id,
                             exported: false,
                         };
                     }
@@ -1641,6 +1754,30 @@ impl Runner<'_> {
                     note: None,
                     exported: false,
                 }
+            }
+            (Stage::Verify { key_id, exported }, _, Heard::Ok(a)) => {
+                let Ok(s) = a.decode::<Secrets>("the application's passwordCredentials") else {
+                    self.retry(run, now, None);
+                    return;
+                };
+                let copies: Vec<String> = s
+                    .password_credentials
+                    .iter()
+                    .filter(|p| made_by(p, &self.marker) && !p.key_id.eq_ignore_ascii_case(&key_id))
+                    .map(|p| p.key_id.clone())
+                    .collect();
+                run.stage = match copies.is_empty() {
+                    true => Stage::Done {
+                        key_id: Some(key_id),
+                        note: None,
+                        exported,
+                    },
+                    false => Stage::Prune {
+                        key_id,
+                        exported,
+                        remove: copies,
+                    },
+                };
             }
             (Stage::LookUp, action, Heard::Ok(a)) => {
                 let Ok(s) = a.decode::<Secrets>("the application's passwordCredentials") else {

@@ -53,10 +53,31 @@ pub struct Logged {
 pub struct Native {
     client: reqwest::Client,
     pub log: Mutex<Vec<Logged>>,
+    /// The next this many POSTs to `$batch` are sent twice and answered by
+    /// the second: what Chromium does on its own when a connection it
+    /// reused breaks before any byte of the answer arrived — the server
+    /// carried the first one out, the page never hears of it.
+    pub resend_batches: std::sync::atomic::AtomicU32,
 }
 
 impl HttpClient for Native {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        use std::sync::atomic::Ordering;
+        let resend = request.method == Method::Post
+            && request.url.ends_with("/$batch")
+            && self
+                .resend_batches
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+        if resend {
+            let _unheard = self.send_once(request.clone()).await;
+        }
+        self.send_once(request).await
+    }
+}
+
+impl Native {
+    async fn send_once(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes()).unwrap();
         let mut builder = self.client.request(method, &request.url);
         for (k, v) in &request.headers {
