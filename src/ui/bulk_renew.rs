@@ -117,6 +117,8 @@ pub struct Bulk {
     /// arrive).
     pub selected: RwSignal<HashSet<String>>,
     screen: RwSignal<Screen>,
+    /// Which "Renew selected…" is reading its policies.
+    reading: StoredValue<u32>,
     error: RwSignal<Option<BulkPageError>>,
     /// The table and rows the plan was made from, with their policies.
     basis: StoredValue<Option<(Table, Vec<u32>, Policies)>>,
@@ -154,6 +156,7 @@ impl Bulk {
             table,
             selected: RwSignal::new(HashSet::new()),
             screen: RwSignal::new(Screen::Closed),
+            reading: StoredValue::new(0),
             error: RwSignal::new(None),
             basis: StoredValue::new(None),
             plan: RwSignal::new(None),
@@ -209,10 +212,16 @@ impl Bulk {
         self.running.get_untracked() || self.generating.get_untracked().is_some()
     }
 
+    /// A run (or its result, with secret values the admin may not have
+    /// saved yet) is on screen: a new plan waits until the admin is done.
+    fn in_run(&self) -> bool {
+        self.screen.get() == Screen::Run
+    }
+
     /// "Renew selected…": reads the policies that decide for the selected
     /// applications, then shows the plan.
     fn open(self) {
-        if self.busy() {
+        if self.busy() || self.screen.get_untracked() == Screen::Run {
             return;
         }
         let rows = self.rows();
@@ -230,6 +239,9 @@ impl Bulk {
         self.forget_made();
         self.plan.set(None);
         self.screen.set(Screen::Reading);
+        // Only the latest "Renew selected…" shows its plan.
+        let reading = self.reading.get_value().wrapping_add(1);
+        self.reading.set_value(reading);
         let session = self.session;
         spawn_local(async move {
             let api = match session.api().await {
@@ -243,7 +255,9 @@ impl Bulk {
             let policies = bulk_renew::read_policies(&api, &table, &rows).await;
             // Another "Renew selected…", Close, or leaving the page
             // meanwhile wins.
-            if self.screen.try_get_untracked() != Some(Screen::Reading) {
+            if self.screen.try_get_untracked() != Some(Screen::Reading)
+                || self.reading.try_get_value() != Some(reading)
+            {
                 return;
             }
             self.basis.set_value(Some((table, rows, policies)));
@@ -725,10 +739,13 @@ pub fn SelectionBar(bulk: Bulk) -> impl IntoView {
                 <span id="bulk-count">{move || format!("{} selected", count.get())}</span>
                 " — "
                 <button type="button" class="primary" id="bulk-open"
-                    prop:disabled=move || bulk.running.get() || bulk.generating.with(Option::is_some)
+                    prop:disabled=move || bulk.in_run() || bulk.generating.with(Option::is_some)
                     on:click=move |_| bulk.open()>"Renew selected…"</button>
                 <button type="button" id="bulk-clear"
                     on:click=move |_| bulk.selected.set(HashSet::new())>"Clear selection"</button>
+                {move || bulk.in_run().then(|| view! {
+                    <span class="hint">"Finish the bulk renewal above (Done) before planning another."</span>
+                })}
             </div>
         })}
     }

@@ -101,6 +101,11 @@ function thumbprintOf(k) {
   return String(k.customKeyIdentifier).toUpperCase();
 }
 
+/** The requests the emulator served, its control API's own left out. */
+async function sent() {
+  return (await requests()).filter((r) => !r.path.startsWith('/_emulator/'));
+}
+
 /** Rows of the result's secrets table: { appId, keyId, value }. */
 async function shownSecrets(page) {
   return page.locator('#bulk-secrets tbody tr').evaluateAll((rows) => rows.map((r) => ({
@@ -137,7 +142,7 @@ async function assertValuesNowhereElse(page, record, values) {
   }
 }
 
-test('bulk-renew secrets under random 429s and 503s: one new secret each, shown once, CSV, then the old ones removed on confirm', async () => {
+test('bulk-renew secrets under random 429s, 503s and lost answers: one new secret each, shown once, CSV, then the old ones removed on confirm', async () => {
   await seed('large:40');
   const { page, record } = await openPage(context, '/#/dashboard');
   await signIn(page);
@@ -180,13 +185,15 @@ test('bulk-renew secrets under random 429s and 503s: one new secret each, shown 
   await page.getByLabel('Secret lifetime (months)').selectOption('3');
   await page.waitForFunction((name) => document.querySelector('#bulk-apps li')?.textContent.includes(`'${name}'`), SECRET_NAME);
 
-  await faults({ spec: 'random429=0.25,random503=0.1,retryafter=1s,seed=7' });
+  // Throttled and failing items, and two batches whose answers are lost
+  // after Graph made their secrets.
+  await faults({ spec: 'random429=0.25,random503=0.1,retryafter=1s,seed=7,commitlost=POST:/graph/v1.0/applications/*/addPassword@2' });
   try {
     await page.locator('#bulk-apply').click();
     await page.locator('#bulk-progress').waitFor();
     await page.locator('#bulk-secrets').waitFor({ timeout: 180_000 });
   } finally {
-    await faults({ random429: 0, random503: 0 });
+    await faults({ random429: 0, random503: 0, commitLost: [] });
   }
   assert.match(await page.locator('#bulk-counts').textContent(), new RegExp(`^${n} of ${n} done, 0 failed`));
   const log = await requests();
@@ -194,6 +201,8 @@ test('bulk-renew secrets under random 429s and 503s: one new secret each, shown 
   const items = log.filter((r) => r.batch && r.path.endsWith('/addPassword'));
   assert.ok(batches.length >= 2, `${batches.length} batches`);
   assert.ok(items.some((r) => r.status === 429 || r.status === 503), 'the faults hit some items');
+  // Secrets made by a batch whose answer was lost were found and replaced.
+  assert.ok(log.some((r) => r.batch && r.path.endsWith('/removePassword')), 'a lost answer\'s secret was removed');
   assert.ok(!log.some((r) => !r.batch && r.path.endsWith('/addPassword')), 'addPassword only inside batches');
 
   const shown = await shownSecrets(page);
@@ -360,6 +369,67 @@ test('certificates in bulk: one archive of PFX files under the admin password be
   assert.equal(thumbprintOf(left[0]), thumbprint);
   assert.equal(s2.applications[archiver.body.id].body.passwordCredentials.length, 1);
   await assertValuesNowhereElse(page, record, shown.map((r) => r.value));
+  assert.deepEqual(record.pageErrors, []);
+  await page.close();
+});
+
+test('Pause stops between batches; Cancel while paused creates nothing more, and only what was renewed is offered for removal', async () => {
+  await seed('large:30');
+  const { page, record } = await openPage(context, '/#/dashboard');
+  await signIn(page);
+  await loaded(page);
+  const names = await selectShown(page, 'Bulk app 000', 'secret');
+  const expected = await expectedSecretPlan(await appsNamed(names));
+  const n = expected.renewed.length;
+  assert.ok(n > 20, `${n} to renew: more than one batch`);
+  await page.locator('#bulk-open').click();
+  await page.locator('#bulk-summary').waitFor({ timeout: 60_000 });
+  await page.getByLabel('Secret name').fill(SECRET_NAME);
+  await page.getByLabel('Secret name').press('Tab');
+  await page.waitForFunction((name) => document.querySelector('#bulk-apps li')?.textContent.includes(`'${name}'`), SECRET_NAME);
+
+  // Slow answers: Pause lands while the first batch is in flight.
+  await faults({ spec: 'latency=1500ms' });
+  let paused;
+  try {
+    await page.locator('#bulk-apply').click();
+    await page.locator('#bulk-pause').click();
+    await page.locator('#bulk-paused').waitFor({ timeout: 60_000 });
+  } finally {
+    await faults({ latencyMs: 0 });
+  }
+  // The emulator logs a batch's entries as it answers: let the last one land.
+  await new Promise((r) => setTimeout(r, 500));
+  paused = (await sent()).length;
+  const counts = await page.locator('#bulk-counts').textContent();
+  const m = new RegExp(`^(\\d+) of ${n} done`).exec(counts);
+  const done = Number(m?.[1]);
+  assert.ok(done > 0 && done < n, counts);
+  // Nothing is sent while paused.
+  await new Promise((r) => setTimeout(r, 2500));
+  const sinceTheStop = (log) => JSON.stringify(log.slice(paused).map((r) => [r.method, r.path, r.status]));
+  assert.equal((await sent()).length, paused, sinceTheStop(await sent()));
+
+  await page.locator('#bulk-cancel').click();
+  await page.locator('#bulk-removal').waitFor({ timeout: 60_000 });
+  // Cancelling creates nothing more: at most the reads that check the new
+  // secrets made before the pause for a copy.
+  const after = (await sent()).slice(paused);
+  assert.ok(after.every((r) => (r.batch ? r.method === 'GET' : /(\$|%24)batch$/.test(r.path) || r.method === 'OPTIONS')),
+    `cancelling while paused writes nothing: ${sinceTheStop(await sent())}`);
+  assert.match(await page.locator('#bulk-counts').textContent(), new RegExp(`^${done} of ${n} done, 0 failed, ${n - done} cancelled$`));
+  const shown = await shownSecrets(page);
+  assert.equal(shown.length, done);
+  const s = await state();
+  const renewed = expected.renewed.filter((a) => s.applications[a.body.id].body.passwordCredentials.some((p) => p.displayName?.startsWith(SECRET_NAME)));
+  assert.equal(renewed.length, done);
+  await assertOneNewSecretEach(page, renewed, shown);
+  const kept = n - done + expected.refused.length;
+  assert.equal(await page.locator('#bulk-removal-summary').textContent(),
+    `Remove ${plural(done, 'secret')} from ${plural(done, 'application')}; ${plural(kept, 'credential')} kept: not renewed`);
+  assert.equal(await page.locator('#bulk-removal-kept li').count(), kept);
+  await page.locator('#bulk-done').click();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('entra-wizard.bulk-renewal')), null);
   assert.deepEqual(record.pageErrors, []);
   await page.close();
 });
