@@ -1507,6 +1507,18 @@ struct Runner<'p> {
     pace: Pace,
 }
 
+/// How the removals of secrets in one batch went.
+enum Removed {
+    All,
+    /// Some throttled: these are left, after the wait.
+    Throttled {
+        left: Vec<String>,
+        wait_ms: u64,
+    },
+    /// A 5xx, a lost answer or a refusal: look the secrets up again.
+    Unsure,
+}
+
 /// How an item's answer went.
 enum Heard<'a> {
     Ok(&'a ItemAnswer),
@@ -1546,16 +1558,7 @@ impl Runner<'_> {
             (Stage::LookUp | Stage::Verify { .. }, _) => {
                 one(request::get_password_credentials(app), false)
             }
-            (Stage::Prune { remove, .. }, _) => remove
-                .iter()
-                .enumerate()
-                .map(|(k, key_id)| Send {
-                    id: format!("{n}-{k}"),
-                    request: request::remove_password(app, key_id),
-                    write: true,
-                })
-                .collect(),
-            (Stage::Replace { remove }, _) => remove
+            (Stage::Replace { remove } | Stage::Prune { remove, .. }, _) => remove
                 .iter()
                 .enumerate()
                 .map(|(k, key_id)| Send {
@@ -1621,27 +1624,16 @@ impl Runner<'_> {
         run.wait_until_ms = None;
         let item = &self.plan.items[n];
         if let Stage::Replace { remove } = &run.stage {
-            let mut left = Vec::new();
-            let mut unsure = false;
-            let mut wait = None;
-            for (key_id, a) in remove.iter().zip(&answers) {
-                match self.hear(a, now) {
-                    Heard::Ok(_) => {}
-                    Heard::Throttled(ms) => {
-                        left.push(key_id.clone());
-                        wait = Some(ms);
-                    }
-                    Heard::Unsure(_) | Heard::Refused(_) => unsure = true,
+            run.stage = match self.removed(remove, &answers, now) {
+                Removed::Unsure => {
+                    self.retry(run, now, None);
+                    Stage::LookUp
                 }
-            }
-            run.stage = if unsure {
-                self.retry(run, now, None);
-                Stage::LookUp
-            } else if left.is_empty() {
-                Stage::Pending
-            } else {
-                self.throttle(run, now, wait.unwrap_or(TICK_MS));
-                Stage::Replace { remove: left }
+                Removed::All => Stage::Pending,
+                Removed::Throttled { left, wait_ms } => {
+                    self.throttle(run, now, wait_ms);
+                    Stage::Replace { remove: left }
+                }
             };
             return;
         }
@@ -1652,38 +1644,27 @@ impl Runner<'_> {
         } = &run.stage
         {
             let (key_id, exported) = (key_id.clone(), *exported);
-            let mut left = Vec::new();
-            let mut wait = None;
-            let mut unsure = false;
-            for (copy, a) in remove.iter().zip(&answers) {
-                match self.hear(a, now) {
-                    Heard::Ok(_) => {}
-                    Heard::Throttled(ms) => {
-                        left.push(copy.clone());
-                        wait = Some(ms);
-                    }
-                    Heard::Unsure(_) | Heard::Refused(_) => unsure = true,
+            run.stage = match self.removed(remove, &answers, now) {
+                Removed::Unsure => {
+                    // Read the secrets again: a refused removal may be one already gone.
+                    self.retry(run, now, None);
+                    Stage::Verify { key_id, exported }
                 }
-            }
-            run.stage = if unsure {
-                // Read the secrets again: a refused removal may be one already gone.
-                self.retry(run, now, None);
-                Stage::Verify { key_id, exported }
-            } else if left.is_empty() {
-                Stage::Done {
+                Removed::All => Stage::Done {
                     key_id: Some(key_id),
                     note: Some(format!(
                         "removed {} copy of it that a resent request made",
                         remove.len()
                     )),
                     exported,
-                }
-            } else {
-                self.throttle(run, now, wait.unwrap_or(TICK_MS));
-                Stage::Prune {
-                    key_id,
-                    exported,
-                    remove: left,
+                },
+                Removed::Throttled { left, wait_ms } => {
+                    self.throttle(run, now, wait_ms);
+                    Stage::Prune {
+                        key_id,
+                        exported,
+                        remove: left,
+                    }
                 }
             };
             return;
@@ -1895,6 +1876,26 @@ impl Runner<'_> {
                 }
             }
             (stage, _, Heard::Ok(_)) => run.stage = stage,
+        }
+    }
+
+    /// How the removals of `remove` (one answer each) went.
+    fn removed(&self, remove: &[String], answers: &[Option<ItemAnswer>], now: u64) -> Removed {
+        let mut left = Vec::new();
+        let mut wait_ms = TICK_MS;
+        for (key_id, a) in remove.iter().zip(answers) {
+            match self.hear(a, now) {
+                Heard::Ok(_) => {}
+                Heard::Throttled(ms) => {
+                    left.push(key_id.clone());
+                    wait_ms = ms;
+                }
+                Heard::Unsure(_) | Heard::Refused(_) => return Removed::Unsure,
+            }
+        }
+        match left.is_empty() {
+            true => Removed::All,
+            false => Removed::Throttled { left, wait_ms },
         }
     }
 
