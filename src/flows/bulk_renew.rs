@@ -1107,24 +1107,11 @@ impl RunState {
 
     fn mark_exported_where(&mut self, exported_key: impl Fn(&str) -> bool) {
         for run in &mut self.items {
-            let (k, exported) = match &mut run.stage {
-                Stage::Done {
-                    key_id: Some(k),
-                    exported,
-                    ..
-                }
-                | Stage::Verify {
-                    key_id: k,
-                    exported,
-                }
-                | Stage::Prune {
-                    key_id: k,
-                    exported,
-                    ..
-                } => (k, exported),
-                _ => continue,
-            };
-            if exported_key(k) {
+            if run.new_secret().is_some_and(|(k, _)| exported_key(k))
+                && let Stage::Done { exported, .. }
+                | Stage::Verify { exported, .. }
+                | Stage::Prune { exported, .. } = &mut run.stage
+            {
                 *exported = true;
             }
         }
