@@ -10,6 +10,15 @@ import { launch, openPage, BASE_URL } from './lib/browser.mjs';
 import { EMULATOR_URL, reset, registerRedirectUri, signIn, state } from './lib/emulator.mjs';
 import { downloadPfxAndApply } from './lib/wizard.mjs';
 
+/** A generated certificate with the test's password: review, download the PFX, apply. */
+async function generateReviewAndApply(page) {
+  await page.getByLabel('PFX password', { exact: true }).fill('Correct-Horse-42');
+  await page.getByLabel('Confirm password').fill('Correct-Horse-42');
+  await page.getByRole('button', { name: 'Review', exact: true }).click();
+  await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
+  await downloadPfxAndApply(page);
+}
+
 const PRODUCTION = '5b1e7c3a-2f4d-4e8b-9a6c-0d1e2f3a4b51';
 let context;
 before(async () => {
@@ -123,11 +132,7 @@ test('F3: a deleted application is re-created with new IDs, its history kept and
   const { page, rec } = await openAccount('Contoso Sync');
   assert.match(await page.locator('#account-status').textContent(), /no longer exists/);
   await page.getByRole('button', { name: 'Re-create the application' }).click();
-  await page.getByLabel('PFX password', { exact: true }).fill('Correct-Horse-42');
-  await page.getByLabel('Confirm password').fill('Correct-Horse-42');
-  await page.getByRole('button', { name: 'Review', exact: true }).click();
-  await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
-  await downloadPfxAndApply(page);
+  await generateReviewAndApply(page);
   const newId = (await page.locator('#edit-new-app-id').textContent({ timeout: 120_000 })).replace('Copy', '').trim();
   assert.notEqual(newId, rec.appId);
   assert.match(await page.locator('#edit-result').textContent(), /must be given the new application \(client\) ID/);
@@ -191,11 +196,7 @@ test('F3: a policy that forbids secrets is named before anything is sent, and th
   const app = async () => Object.values((await state()).applications).map((a) => a.body).find((b) => b.appId === rec.appId);
   assert.equal((await app()).passwordCredentials.length, 1);
   await actions.getByRole('button', { name: 'Use a certificate instead' }).click();
-  await page.getByLabel('PFX password', { exact: true }).fill('Correct-Horse-42');
-  await page.getByLabel('Confirm password').fill('Correct-Horse-42');
-  await page.getByRole('button', { name: 'Review', exact: true }).click();
-  await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
-  await downloadPfxAndApply(page);
+  await generateReviewAndApply(page);
   await page.locator('#edit-result-title').filter({ hasText: 'New certificate registered' }).waitFor({ timeout: 120_000 });
   assert.equal((await app()).keyCredentials.length, 1);
   assert.equal((await app()).passwordCredentials.length, 1, 'the secret stays until the confirmation');
@@ -247,11 +248,7 @@ test('F3: the certificate is renewed while valid, the old key removed only after
   const old = keysOf(await state());
   assert.equal(old.length, 1);
   await page.getByRole('button', { name: 'Renew the certificate' }).click();
-  await page.getByLabel('PFX password', { exact: true }).fill('Correct-Horse-42');
-  await page.getByLabel('Confirm password').fill('Correct-Horse-42');
-  await page.getByRole('button', { name: 'Review', exact: true }).click();
-  await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
-  await downloadPfxAndApply(page);
+  await generateReviewAndApply(page);
   await page.locator('#edit-result-title').filter({ hasText: 'New certificate registered' }).waitFor({ timeout: 120_000 });
   assert.equal(keysOf(await state()).length, 2, 'the old key is kept until the confirmation');
 
