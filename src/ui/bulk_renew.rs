@@ -484,13 +484,10 @@ impl Bulk {
                 let api = session.api().await?;
                 let now_ms = || js_sys::Date::now() as u64;
                 let (plan, state, secrets) = (&plan, &mut state, &mut secrets);
-                let tenant = tenant_id.clone();
+                // The plan was saved as the run started (above): only
+                // the state changes from batch to batch.
                 let mut on_event = move |_: &bulk_renew::Event, s: &RunState| {
-                    storage::save_bulk(&SavedBulk {
-                        tenant_id: tenant.clone(),
-                        plan: plan.clone(),
-                        state: s.clone(),
-                    });
+                    storage::save_bulk_state(s);
                     self.state.try_set(Some(s.clone()));
                     self.control.try_get_value().unwrap_or(Control::Pause)
                 };

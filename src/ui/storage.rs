@@ -28,8 +28,11 @@ const SIGN_IN_CONSENT: &str = "entra-wizard.sign-in-consent";
 /// sessionStorage: the plan being applied and its progress (IDs only).
 const APPLY: &str = "entra-wizard.apply";
 /// sessionStorage: the bulk renewal (or removal) being run from the
-/// dashboard: its plan and where each item stands (IDs only, no secret).
+/// dashboard: its tenant and plan, written once per run…
 const BULK: &str = "entra-wizard.bulk-renewal";
+/// …and where each item stands, written after every batch (IDs only, no
+/// secret), so that a run does not write its whole plan again each time.
+const BULK_STATE: &str = "entra-wizard.bulk-renewal.state";
 /// sessionStorage: the custom permission profiles loaded in this tab.
 const CUSTOM_PROFILES: &str = "entra-wizard.custom-profiles";
 
@@ -133,14 +136,41 @@ pub fn save_custom_profiles(list: &[Profile]) {
     put::<SessionStorage>(CUSTOM_PROFILES, &list);
 }
 
-pub fn saved_bulk() -> Option<SavedBulk> {
-    SessionStorage::get(BULK).ok()
+/// The saved run's tenant and plan (what [`BULK`] holds).
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BulkPlanOf<T, P> {
+    tenant_id: T,
+    plan: P,
 }
 
+pub fn saved_bulk() -> Option<SavedBulk> {
+    let BulkPlanOf { tenant_id, plan } = SessionStorage::get::<BulkPlanOf<_, _>>(BULK).ok()?;
+    let state = SessionStorage::get(BULK_STATE).ok()?;
+    Some(SavedBulk {
+        tenant_id,
+        plan,
+        state,
+    })
+}
+
+/// Saves a run's tenant, plan and state (when a run starts or ends).
 pub fn save_bulk(saved: &SavedBulk) {
-    put::<SessionStorage>(BULK, saved);
+    let plan = BulkPlanOf {
+        tenant_id: &saved.tenant_id,
+        plan: &saved.plan,
+    };
+    if put::<SessionStorage>(BULK, &plan) {
+        save_bulk_state(&saved.state);
+    }
+}
+
+/// Saves where the running plan's items stand (after every batch).
+pub fn save_bulk_state(state: &crate::flows::bulk_renew::RunState) {
+    put::<SessionStorage>(BULK_STATE, state);
 }
 
 pub fn forget_bulk() {
     SessionStorage::delete(BULK);
+    SessionStorage::delete(BULK_STATE);
 }
