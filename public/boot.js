@@ -26,6 +26,19 @@ try {
   // Storage may be off (private windows): then there is nothing to compare.
 }
 
+// The pages that call Microsoft: a second wasm module, loaded on the first
+// visit to one of them (ui::bridge calls this), once.
+let pages;
+globalThis.entraWizardPages = () => {
+  pages ??= import(script.dataset.pages).then(async (module) => {
+    await module.default({ module_or_path: script.dataset.pagesWasm });
+    return module;
+  });
+  // A failed load may be tried again (the connection came back).
+  pages.catch(() => { pages = undefined; });
+  return pages;
+};
+
 const { default: init } = await import(script.dataset.js);
 const wasm = await init({ module_or_path: script.dataset.wasm });
 dispatchEvent(new CustomEvent('TrunkApplicationStarted', { detail: { wasm } }));

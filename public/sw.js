@@ -21,11 +21,12 @@ const HASHED = /-[0-9a-f]{8,16}(_bg)?\.[a-z]+$/;
 
 /**
  * Same-origin files a page's HTML refers to (href, src, data-js, data-wasm,
- * data-worker), and the files the crypto worker's loader imports.
+ * data-worker, and the pages module's data-pages, data-pages-wasm), and the
+ * files the crypto worker's loader imports.
  */
 async function assetsOf(html) {
   const urls = new Set([PAGE, new URL('config.json', PAGE).href, new URL('boot.js', PAGE).href]);
-  for (const m of html.matchAll(/(?:href|src|data-js|data-wasm|data-worker)="([^"]+)"/g)) {
+  for (const m of html.matchAll(/(?:href|src|data-js|data-wasm|data-worker|data-pages|data-pages-wasm)="([^"]+)"/g)) {
     const url = new URL(m[1], PAGE);
     if (url.origin === self.location.origin) urls.add(url.href);
   }

@@ -276,8 +276,9 @@ impl fmt::Display for ServiceError {
     }
 }
 
-/// A failed call to a Microsoft API.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// A failed call to a Microsoft API. Serde: it crosses from the shell to
+/// the pages module (`ui::bridge`) when a token cannot be had.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum ApiError {
     #[error(transparent)]
     Transport(#[from] TransportError),

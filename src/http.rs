@@ -186,7 +186,7 @@ impl ErrorBody {
 }
 
 /// The request never got an HTTP answer.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[error(
     "No answer from {url}: {detail}. Check the network connection; behind a proxy or a \
      strict Content-Security-Policy, allow this host."

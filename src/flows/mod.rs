@@ -24,9 +24,9 @@
 //!    after a reload, deserialise both and call `apply` again.
 //! 7. Save [`ConnectionRecord::from_progress`] under "Service accounts".
 
+pub mod bulk_renew;
 pub mod certificate;
 pub mod connection;
-pub mod bulk_renew;
 pub mod dashboard;
 pub mod edit_account;
 pub mod existing_app;

@@ -229,6 +229,31 @@ impl Route {
         })
     }
 
+    /// The page that shows this route: every Connect route is the one
+    /// Connect page (it follows the wizard and its prefill itself), so that
+    /// choosing another wizard does not rebuild the page.
+    pub fn page(&self) -> Route {
+        match self {
+            Route::Connect(..) => Route::Connect(Wizard::NewApp, Prefill::default()),
+            other => other.clone(),
+        }
+    }
+
+    /// Whether the first load shows this route. The pages that call
+    /// Microsoft's APIs are a second wasm module, loaded on the first visit
+    /// to one of them; the first load holds the shell, sign-in, the offline
+    /// certificate tools and the settings.
+    pub fn in_first_load(&self) -> bool {
+        match self {
+            Route::Certificates | Route::Settings | Route::NotFound(_) => true,
+            Route::Connect(..)
+            | Route::Accounts
+            | Route::Account(_)
+            | Route::Renew(_)
+            | Route::Dashboard => false,
+        }
+    }
+
     /// The page's heading.
     pub fn title(&self) -> &'static str {
         match self {
@@ -408,5 +433,32 @@ mod tests {
             Route::parse("#/accounts/x").section(),
             Some(Section::ServiceAccounts)
         );
+    }
+
+    #[test]
+    fn the_first_load_shows_the_offline_pages_only() {
+        let first: Vec<bool> = ["#/", "#/certificates", "#/settings", "#/nowhere"]
+            .iter()
+            .map(|h| Route::parse(h).in_first_load())
+            .collect();
+        assert_eq!(first, [true; 4]);
+        for h in [
+            "#/connect",
+            "#/connect/roles?app=x",
+            "#/accounts",
+            "#/accounts/a@t",
+            "#/renew?app=x",
+            "#/dashboard",
+        ] {
+            assert!(!Route::parse(h).in_first_load(), "{h}");
+        }
+    }
+
+    #[test]
+    fn every_connect_route_is_one_page() {
+        let page = Route::parse("#/connect/portal?app=x").page();
+        assert_eq!(page, Route::parse("#/connect").page());
+        assert_eq!(page, Route::Connect(Wizard::NewApp, Prefill::default()));
+        assert_eq!(Route::Dashboard.page(), Route::Dashboard);
     }
 }

@@ -25,7 +25,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::certificates::copy_to_clipboard;
 use super::error::UiError;
-use super::session::{AuthState, Session, use_session};
+use super::host::{AuthState, Session, use_session};
 use super::storage;
 use crate::core::password::{self, PasswordError};
 use crate::core::time::{DAY, UnixTime};

@@ -15,7 +15,7 @@ use leptos::task::spawn_local;
 
 use super::bulk_renew::{Bulk, BulkPanel, SelectionBar};
 use super::error::UiError;
-use super::session::{AuthState, use_session};
+use super::host::{AuthState, use_session};
 use super::storage;
 use crate::core::credential_expiry;
 use crate::flows::dashboard::{self, Band, Bucket, Filter, Kind, OwnerKind, Table, Triage, WEEKS};

@@ -8,7 +8,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::session::use_session;
+use super::host::use_session;
 use super::storage;
 use crate::cloud::Cloud;
 use crate::flows::connection::{self, ConnectionRecord};
@@ -67,7 +67,7 @@ pub fn DemoAccounts(records: RwSignal<Vec<ConnectionRecord>>) -> impl IntoView {
     let busy = RwSignal::new(false);
     // The emulator's address when the configured cloud is the local emulator.
     let local = move || {
-        let settings = session.saved.get().or_else(|| session.defaults.get())?;
+        let settings = session.settings.get()?;
         match settings.cloud() {
             Ok(Cloud::Local { base_url }) => Some(base_url),
             _ => None,

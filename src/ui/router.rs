@@ -32,8 +32,10 @@ pub fn provide() -> ReadSignal<Route> {
             set_route.set(now);
         }
     });
+    // A listener, not `onhashchange`: the shell and the pages module
+    // (`ui::bridge`) each follow the address.
     if let Some(w) = web_sys::window() {
-        w.set_onhashchange(Some(on_hash.as_ref().unchecked_ref()));
+        let _ = w.add_event_listener_with_callback("hashchange", on_hash.as_ref().unchecked_ref());
     }
     on_hash.forget();
     provide_context(route);

@@ -19,18 +19,22 @@ use wasm_bindgen::JsValue;
 
 use super::error::UiError;
 use super::storage;
-use crate::auth::SharedTokens;
 use crate::auth::pkce::RANDOM_BYTES;
 use crate::auth::tokens::{self, Account, Audience, TokenCache};
+use crate::auth::{RefreshingTokens, SharedTokens};
 use crate::auth::{SignInConfig, begin};
 use crate::client::ApiClient;
 use crate::cloud::{Cloud, Endpoints};
+use crate::core::time::UnixTime;
 use crate::http::{HttpClient, HttpRequest, RetryPolicy};
 use crate::web::clock;
 use crate::web::fetch::{FetchClient, TimerSleeper};
 
 /// The signed-in API client the wizards use.
 pub type Api = ApiClient<'static, FetchClient, TimerSleeper>;
+
+/// The page's token source over the session's cache.
+pub type PageTokens = RefreshingTokens<'static, FetchClient, TimerSleeper, fn() -> UnixTime>;
 
 /// The clouds the Settings page offers: `(id in config.json, label)`.
 pub const CLOUDS: [(&str, &str); 5] = [
@@ -114,7 +118,7 @@ impl Settings {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AuthState {
     SignedOut,
     /// Redeeming the answer of a sign-in.
@@ -328,11 +332,28 @@ impl Session {
     /// as needed; ARM's token comes on its first use.
     pub async fn api(&self) -> Result<Api, UiError> {
         let config = self.sign_in_config().ok_or(UiError::SignedOut)?;
-        let endpoints = config.cloud.endpoints();
-        let tokens = self
-            .cache
-            .with_value(|t| t.source(&HTTP, &SLEEPER, config, origin(), clock::now));
-        Ok(api_client(endpoints).with_owned_token_source(tokens))
+        Ok(api_client(config.cloud.endpoints()).with_owned_token_source(self.tokens()?))
+    }
+
+    /// The session's tokens, renewed as needed: for `api`, and for the
+    /// pages module through `ui::bridge`.
+    pub fn tokens(&self) -> Result<PageTokens, UiError> {
+        let config = self.sign_in_config().ok_or(UiError::SignedOut)?;
+        Ok(self.cache.with_value(|t| {
+            t.source(
+                &HTTP,
+                &SLEEPER,
+                config,
+                origin(),
+                clock::now as fn() -> UnixTime,
+            )
+        }))
+    }
+
+    /// The settings in force, tracked; `None` until `config.json` was read
+    /// when the admin saved none.
+    pub fn settings(&self) -> Option<Settings> {
+        self.saved.get().or_else(|| self.defaults.get())
     }
 
     /// When the address carries a sign-in answer (`#code=…` or `#error=…`):

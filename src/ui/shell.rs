@@ -5,14 +5,24 @@
 
 use leptos::prelude::*;
 
-use super::accounts::{AccountPage, ServiceAccountsPage};
+use leptos::task::spawn_local;
+
+use super::bridge::{self, BridgeError};
 use super::certificates::CertificatesPage;
-use super::dashboard::DashboardPage;
 use super::router;
 use super::session::{AuthState, Session};
 use super::settings::SettingsPage;
-use super::wizards::{ConnectPage, RenewPage};
-use crate::flows::route::{Prefill, Route, Section, Wizard};
+use crate::flows::route::{Route, Section};
+
+/// The pages module (`ui::bridge`), loaded on the first visit to one of
+/// its pages.
+#[derive(Clone, Debug, PartialEq)]
+enum Pages {
+    NotLoaded,
+    Loading,
+    Ready,
+    Failed(BridgeError),
+}
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -23,9 +33,28 @@ pub fn App() -> impl IntoView {
     // The page to show: every Connect route is the one Connect page (it
     // follows the wizard and its prefill itself), so that choosing another
     // wizard does not rebuild the page.
-    let page = Memo::new(move |_| match route.get() {
-        Route::Connect(..) => Route::Connect(Wizard::NewApp, Prefill::default()),
-        other => other,
+    let page = Memo::new(move |_| route.get().page());
+    let slot = NodeRef::<leptos::html::Div>::new();
+    let pages = RwSignal::new(Pages::NotLoaded);
+    let owner = Owner::current().expect("the shell runs under Leptos's owner");
+    // Loads the pages module on the first visit to one of its pages (and
+    // again after "Try again").
+    Effect::new(move |_| {
+        if page.get().in_first_load() || pages.get() != Pages::NotLoaded {
+            return;
+        }
+        let Some(slot) = slot.get() else {
+            return;
+        };
+        pages.set(Pages::Loading);
+        let owner = owner.clone();
+        spawn_local(async move {
+            let slot: web_sys::HtmlElement = slot.into();
+            pages.set(match bridge::load(session, slot, owner).await {
+                Ok(()) => Pages::Ready,
+                Err(e) => Pages::Failed(e),
+            });
+        });
     });
 
     view! {
@@ -75,18 +104,16 @@ pub fn App() -> impl IntoView {
                 let body = match r {
                     Route::Certificates => view! { <CertificatesPage /> }.into_any(),
                     Route::Settings => view! { <SettingsPage /> }.into_any(),
-                    Route::Connect(..) => view! { <ConnectPage /> }.into_any(),
-                    Route::Accounts => view! { <ServiceAccountsPage /> }.into_any(),
-                    Route::Account(id) => view! { <AccountPage id=id /> }.into_any(),
-                    Route::Renew(prefill) => view! { <RenewPage prefill=prefill /> }.into_any(),
-                    Route::Dashboard => view! { <DashboardPage /> }.into_any(),
                     Route::NotFound(path) => view! { <NotFound path=path /> }.into_any(),
+                    // Shown by the pages module, in the slot below.
+                    _ => view! { <PagesStatus pages=pages /> }.into_any(),
                 };
                 view! {
                     <h1>{title}</h1>
                     {body}
                 }
             }}
+            <div class="pages" node_ref=slot></div>
         </main>
         <footer class="foot">
             "Private keys are generated and opened in this page and never leave it."
@@ -102,6 +129,26 @@ fn section_links() -> impl IntoView {
                 <li><a href=s.home().format()>{s.title()}</a></li>
             }).collect_view()}
         </ul>
+    }
+}
+
+/// While the pages module loads, or why it did not.
+#[component]
+fn PagesStatus(pages: RwSignal<Pages>) -> impl IntoView {
+    move || {
+        match pages.get() {
+        Pages::NotLoaded | Pages::Loading => {
+            view! { <p class="status" role="status" id="pages-loading">"Loading…"</p> }.into_any()
+        }
+        Pages::Ready => ().into_any(),
+        Pages::Failed(e) => view! {
+            <div class="banner error" role="alert">
+                <p id="pages-error">{e.to_string()}</p>
+                <button type="button" on:click=move |_| pages.set(Pages::NotLoaded)>"Try again"</button>
+            </div>
+        }
+        .into_any(),
+    }
     }
 }
 

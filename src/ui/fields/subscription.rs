@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 use crate::arm::Subscription;
 use crate::flows::SubscriptionChoice;
 use crate::ui::error::UiError;
-use crate::ui::session::{AuthState, use_session};
+use crate::ui::host::{AuthState, use_session};
 
 #[derive(Clone, Copy)]
 pub struct Subscriptions {

@@ -31,7 +31,7 @@ use crate::ui::fields::certificate::{CertificateChoice, CertificateField};
 use crate::ui::fields::file::{Picked, on_pick};
 use crate::ui::fields::form::{FormPanel, shown, submit};
 use crate::ui::fields::radio_pair;
-use crate::ui::session::{Session, use_session};
+use crate::ui::host::{Session, use_session};
 use crate::ui::storage;
 use crate::web::clock;
 use crate::web::crypto_worker::CryptoWorker;

@@ -20,7 +20,7 @@ use crate::ui::fields::form::{FormPanel, shown, submit};
 use crate::ui::fields::profile::{ProfileChoice, ProfileField};
 use crate::ui::fields::subscription::{SubscriptionField, Subscriptions};
 use crate::ui::fields::{radio_pair, text_input};
-use crate::ui::session::use_session;
+use crate::ui::host::use_session;
 use crate::web::clock;
 use crate::web::crypto_worker::CryptoWorker;
 

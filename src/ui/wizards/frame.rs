@@ -21,7 +21,7 @@ use crate::flows::review::{self, Review, SignedIn};
 use crate::plan::step::SecretChannel;
 use crate::plan::{Plan, Progress, Step};
 use crate::ui::error::UiError;
-use crate::ui::session::{Session, use_session};
+use crate::ui::host::{Session, use_session};
 use crate::ui::storage;
 use crate::web::{clock, crypto_worker::CryptoWorker};
 

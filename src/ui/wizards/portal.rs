@@ -15,7 +15,7 @@ use crate::ui::error::UiError;
 use crate::ui::fields::certificate::{CertificateChoice, CertificateField};
 use crate::ui::fields::form::{FormPanel, shown, submit};
 use crate::ui::fields::{radio_pair, text_input};
-use crate::ui::session::use_session;
+use crate::ui::host::use_session;
 
 #[component]
 pub fn Form(prefill: Prefill) -> impl IntoView {

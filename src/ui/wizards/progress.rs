@@ -10,7 +10,7 @@ use super::frame::{Finished, Frame, SavedApply};
 use crate::plan::execute::ApplyError;
 use crate::plan::{self, Event, Finish, Outcome, Plan, Progress, StepRecord};
 use crate::ui::error::UiError;
-use crate::ui::session::Session;
+use crate::ui::host::Session;
 use crate::ui::storage;
 use crate::web::clock;
 use crate::web::lock::with_plan_lock;

@@ -25,7 +25,7 @@ use crate::flows::route::Prefill;
 use crate::ui::error::UiError;
 use crate::ui::fields::certificate::{CertificateChoice, CertificateField};
 use crate::ui::fields::form::{FormPanel, submit};
-use crate::ui::session::use_session;
+use crate::ui::host::use_session;
 use crate::ui::storage;
 use crate::web::clock;
 

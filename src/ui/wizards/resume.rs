@@ -13,7 +13,7 @@ use crate::flows::certificate::{self, pending_registration};
 use crate::ui::error::UiError;
 use crate::ui::fields::certificate::{CertificateChoice, CertificateField};
 use crate::ui::fields::form::submit;
-use crate::ui::session::use_session;
+use crate::ui::host::use_session;
 use crate::ui::storage;
 use crate::web::{clock, crypto_worker::CryptoWorker};
 
@@ -74,8 +74,7 @@ fn LostKey(lost: GeneratedKey, saved: RwSignal<Option<SavedApply>>, frame: Frame
         let source = choice.source(&name);
         submit(busy, error, async move {
             let now = clock::now();
-            let chosen =
-                certificate::decide(&source, &CryptoWorker, now, &mut OsRng).await?;
+            let chosen = certificate::decide(&source, &CryptoWorker, now, &mut OsRng).await?;
             certificate::replace_pending(&mut s.plan, &s.progress, &chosen.der, now)?;
             s.completion.certificate_replaced(chosen.auth);
             s.generated_key = chosen.generated.as_ref().map(GeneratedKey::from);

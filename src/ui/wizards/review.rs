@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use super::frame::{Frame, Reviewed};
-use crate::ui::session::use_session;
+use crate::ui::host::use_session;
 
 #[component]
 pub fn ReviewPanel(reviewed: Reviewed, frame: Frame) -> impl IntoView {

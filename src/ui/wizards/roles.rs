@@ -16,7 +16,7 @@ use crate::ui::fields::form::{FormPanel, shown, submit};
 use crate::ui::fields::profile::{ProfileChoice, ProfileField};
 use crate::ui::fields::subscription::{SubscriptionField, Subscriptions};
 use crate::ui::fields::text_input;
-use crate::ui::session::use_session;
+use crate::ui::host::use_session;
 
 #[component]
 pub fn Form(prefill: Prefill) -> impl IntoView {

@@ -25,7 +25,8 @@ afterEach(() => {
   }
 });
 
-export async function launch() {
+/** A fresh browser profile; `options` go to Playwright (e.g. `serviceWorkers: 'block'`). */
+export async function launch(options = {}) {
   const profile = mkdtempSync(join(process.env.E2E_TMP ?? tmpdir(), 'chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.E2E_CHROMIUM ?? '/usr/bin/chromium',
@@ -33,6 +34,7 @@ export async function launch() {
     args: FLAGS,
     acceptDownloads: true,
     viewport: { width: 1280, height: 900 },
+    ...options,
   });
   await context.exposeBinding('__e2eCspViolation', ({ page }, v) => {
     cspViolations.push({ page: page?.url(), ...v });
@@ -50,11 +52,12 @@ export async function launch() {
 // The browser fetches the page's icons, its manifest and its service worker
 // script on its own, whenever it chooses (the manifest's icon can come well
 // after load): plain GETs of those files carry nothing from the page, so
-// they are not counted among the page's requests. Nor is the page's crypto
-// worker (its loader, script and wasm: the page's own code, loaded the first
-// time a certificate is made or opened); they are listed in `record.shell`.
-// Anything else is.
-const SHELL_FILES = /^\/(favicon(-[0-9a-f]+)?\.svg|manifest\.webmanifest|sw\.js|crypto-worker(_loader|_bg)?\.(js|wasm))$/;
+// they are not counted among the page's requests. Nor are the page's two
+// on-demand modules, its own code: the crypto worker (loader, script and
+// wasm, loaded the first time a certificate is made or opened) and the
+// pages module (script and wasm, loaded on the first visit to a page that
+// calls Microsoft). They are listed in `record.shell`. Anything else is.
+const SHELL_FILES = /^\/(favicon(-[0-9a-f]+)?\.svg|manifest\.webmanifest|sw\.js|crypto-worker(_loader|_bg)?\.(js|wasm)|pages(_bg)?\.(js|wasm))$/;
 function isShellFetch(r) {
   const url = new URL(r.url());
   return r.method() === 'GET' && url.origin === new URL(BASE_URL).origin
