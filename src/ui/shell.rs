@@ -2,9 +2,13 @@
 //! follows the route in the URL fragment (`flows::route`, `ui::router`),
 //! so that it survives a reload, links can open a wizard with data, and
 //! the browser's back and forward buttons work.
+//!
+//! The shell is the first load: it shows Certificates, Settings and unknown
+//! addresses itself; the pages that call Microsoft come from the pages
+//! module (`ui::bridge`), loaded on the first visit to one of them and
+//! mounted once in the slot under the heading.
 
 use leptos::prelude::*;
-
 use leptos::task::spawn_local;
 
 use super::bridge::{self, BridgeError};
@@ -36,7 +40,9 @@ pub fn App() -> impl IntoView {
     let page = Memo::new(move |_| route.get().page());
     let slot = NodeRef::<leptos::html::Div>::new();
     let pages = RwSignal::new(Pages::NotLoaded);
-    let owner = Owner::current().expect("the shell runs under Leptos's owner");
+    // The shell's owner, for the effect that keeps the pages module told of
+    // the session (it is always there under `mount_to_body`).
+    let owner = Owner::current().unwrap_or_default();
     // Loads the pages module on the first visit to one of its pages (and
     // again after "Try again").
     Effect::new(move |_| {
