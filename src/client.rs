@@ -55,6 +55,9 @@ pub struct ApiRequest {
     /// already encoded (or absolute, for a next-page link).
     pub path: String,
     pub body: Option<Value>,
+    /// Headers that change what the request does (`Prefer`), besides the
+    /// `Authorization` and `Content-Type` every request gets.
+    pub headers: Vec<(String, String)>,
 }
 
 impl ApiRequest {
@@ -64,6 +67,7 @@ impl ApiRequest {
             method,
             path: path.into(),
             body: None,
+            headers: Vec::new(),
         }
     }
 
@@ -73,11 +77,17 @@ impl ApiRequest {
             method,
             path: path.into(),
             body: None,
+            headers: Vec::new(),
         }
     }
 
     pub fn with_body(mut self, body: Value) -> Self {
         self.body = Some(body);
+        self
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
         self
     }
 
@@ -89,7 +99,10 @@ impl ApiRequest {
     }
 
     fn http(&self, endpoints: &Endpoints) -> HttpRequest {
-        let request = HttpRequest::new(self.method, self.url(endpoints));
+        let request = self.headers.iter().fold(
+            HttpRequest::new(self.method, self.url(endpoints)),
+            |r, (n, v)| r.header(n, v.clone()),
+        );
         match &self.body {
             Some(b) => request.json(b.clone()),
             None => request,

@@ -560,6 +560,10 @@ pub fn wait_text(wait_ms: u64) -> String {
 pub struct RequestPreview {
     pub method: String,
     pub url: String,
+    /// Headers that change what the request does (`Prefer`); never
+    /// `Authorization`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
 }
@@ -575,6 +579,12 @@ impl RequestPreview {
         RequestPreview {
             method: request.method.as_str().into(),
             url: request.url.clone(),
+            headers: request
+                .headers
+                .iter()
+                .filter(|(n, _)| !n.eq_ignore_ascii_case("authorization"))
+                .cloned()
+                .collect(),
             body,
         }
     }
@@ -631,6 +641,7 @@ pub fn redact(mut v: Value) -> Value {
 pub fn preview_matches(preview: &RequestPreview, sent: &RequestPreview) -> bool {
     preview.method == sent.method
         && url_matches(&preview.url, &sent.url)
+        && preview.headers == sent.headers
         && match (&preview.body, &sent.body) {
             (None, None) => true,
             (Some(p), Some(s)) => value_matches(&redact(p.clone()), &redact(s.clone())),
@@ -937,6 +948,7 @@ mod tests {
         let p = |url: &str, body: Option<Value>| RequestPreview {
             method: "PATCH".into(),
             url: url.into(),
+            headers: Vec::new(),
             body,
         };
         let sent = p(

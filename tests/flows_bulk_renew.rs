@@ -645,8 +645,7 @@ async fn a_batch_the_browser_sent_twice_leaves_one_secret_each() {
     assert_eq!(items, 9);
     // The first batch is carried out twice and answered once: every
     // application got two secrets, the page holds the values of one each.
-    http.resend_batches
-        .store(1, std::sync::atomic::Ordering::SeqCst);
+    http.resend_next(entra_wizard::http::Method::Post, "/$batch", 1);
     let mut secrets = NewSecrets::default();
     let (finish, state) = run(&api, &env, &plan, plan.start(), &mut secrets, go).await;
     assert_eq!(finish, Finish::Completed);

@@ -57,9 +57,9 @@ async fn apply<C: HttpClient>(
     (events, out)
 }
 
-fn statuses(log: &[serde_json::Value], method: &str, path_end: &str) -> Vec<u64> {
+fn statuses(log: &[serde_json::Value], method: &str, path_part: &str) -> Vec<u64> {
     log.iter()
-        .filter(|e| e["method"] == method && e["path"].as_str().unwrap().ends_with(path_end))
+        .filter(|e| e["method"] == method && e["path"].as_str().unwrap().contains(path_part))
         .map(|e| e["status"].as_u64().unwrap())
         .collect()
 }
@@ -127,8 +127,11 @@ async fn an_apply_outlives_its_token_renewing_it_once_per_api() {
     env.stop().await;
 }
 
+/// The create of an application: its upsert by uniqueName.
+const CREATE: &str = "/v1.0/applications(uniqueName=";
+
 /// Moves the emulator's clock past every token's expiry just before each
-/// of the first `times` `POST /applications` (the page's clock does not
+/// of the first `times` creates of an application (the page's clock does not
 /// move: to the page the token is still valid).
 struct ExpireBeforeCreate<'e> {
     inner: &'e Native,
@@ -138,10 +141,7 @@ struct ExpireBeforeCreate<'e> {
 
 impl HttpClient for ExpireBeforeCreate<'_> {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        if request.method == Method::Post
-            && request.url.ends_with("/v1.0/applications")
-            && self.times.get() > 0
-        {
+        if request.method == Method::Patch && request.url.contains(CREATE) && self.times.get() > 0 {
             self.times.set(self.times.get() - 1);
             self.env.emulator.emulator.clock.advance(PAST_EXPIRY);
         }
@@ -176,12 +176,12 @@ async fn a_refused_token_is_renewed_once_and_the_create_sent_again_without_a_dup
     assert_eq!(finish.unwrap_or_else(|e| panic!("{e}")), Finish::Completed);
 
     let log = env.log().await;
-    let creates = statuses(&log, "POST", "/v1.0/applications");
+    let creates = statuses(&log, "PATCH", CREATE);
     assert_eq!(creates, [401, 201], "refused, renewed, sent again once");
     let refused = log.iter().find(|e| e["status"] == 401).unwrap()["requestBody"].clone();
     let again = log
         .iter()
-        .rfind(|e| e["method"] == "POST" && e["path"].as_str().unwrap().ends_with("/applications"))
+        .rfind(|e| e["method"] == "PATCH" && e["path"].as_str().unwrap().contains(CREATE))
         .unwrap()["requestBody"]
         .clone();
     assert_eq!(refused, again, "the same request");
@@ -215,7 +215,7 @@ async fn a_second_401_stops_the_step_and_says_sign_in_again() {
         failure.what_to_do
     );
     let log = env.log().await;
-    assert_eq!(statuses(&log, "POST", "/v1.0/applications"), [401, 401]);
+    assert_eq!(statuses(&log, "PATCH", CREATE), [401, 401]);
     assert_eq!(
         env.refreshes().await.len(),
         1,

@@ -269,6 +269,11 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
         .await
         .unwrap_or_default();
     let request_body = String::from_utf8_lossy(&bytes).into_owned();
+    let prefer = parts
+        .headers
+        .get("prefer")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
 
     // The status of a change carried out whose answer a fault then replaced.
     let mut committed: Option<StatusCode> = None;
@@ -443,6 +448,7 @@ pub async fn edge(State(emu): State<Shared>, req: Request, next: Next) -> Respon
         status: status.as_u16(),
         origin,
         request_body,
+        prefer,
         batch: in_batch,
     });
     if log.len() > 50_000 {

@@ -72,6 +72,10 @@ pub struct LogEntry {
     pub status: u16,
     pub origin: Option<String>,
     pub request_body: String,
+    /// The `Prefer` header, when sent (`create-if-missing` makes a PATCH an
+    /// upsert).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefer: Option<String>,
     /// Set on an item of a `$batch`: the batch's request-id and the item's id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch: Option<http::BatchItem>,

@@ -203,6 +203,20 @@ impl Directory {
             .map(|a| str_field(&a.body, "id").to_string())
     }
 
+    /// The application with this `uniqueName` (an alternate key, compared
+    /// without regard to case).
+    pub fn app_object_id_by_unique_name(&self, unique_name: &str) -> Option<String> {
+        self.applications
+            .values()
+            .find(|a| {
+                a.body
+                    .get("uniqueName")
+                    .and_then(Value::as_str)
+                    .is_some_and(|u| u.eq_ignore_ascii_case(unique_name))
+            })
+            .map(|a| str_field(&a.body, "id").to_string())
+    }
+
     pub fn sp_by_app_id(&self, app_id: &str) -> Option<&ServicePrincipal> {
         self.service_principals
             .values()

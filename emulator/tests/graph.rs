@@ -154,6 +154,76 @@ async fn application_lifecycle_filter_select_patch_delete() {
     env.emu.stop().await;
 }
 
+// https://learn.microsoft.com/en-us/graph/api/application-upsert
+#[tokio::test]
+async fn an_upsert_by_unique_name_creates_once_then_updates() {
+    let env = env().await;
+    let admin = env.graph_token("admin").await;
+    let url = env.graph("applications(uniqueName='fabrikam-sync-1')");
+    let upsert = |name: &'static str| {
+        env.http
+            .patch(&url)
+            .bearer_auth(&admin)
+            .header("Prefer", "create-if-missing")
+            .json(&json!({"displayName": name, "tags": ["t"]}))
+            .send()
+    };
+    // Without Prefer, a PATCH by a key nobody holds is an update: 404.
+    let (s, e) = env
+        .patch(&url, &admin, json!({"displayName": "Nobody"}))
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_envelope(&e, "Request_ResourceNotFound");
+
+    let r = upsert("Fabrikam Sync").await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let app: Value = r.json().await.unwrap();
+    assert_eq!(app["uniqueName"], "fabrikam-sync-1");
+    assert_eq!(app["displayName"], "Fabrikam Sync");
+    // Sent again (a lost answer, a browser's resend): the same application, updated.
+    let r = upsert("Fabrikam Sync 2").await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (s, got) = env.get(&url, &admin).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        (&got["id"], &got["displayName"]),
+        (&app["id"], &json!("Fabrikam Sync 2"))
+    );
+    let (_, list) = env
+        .get(
+            &env.graph("applications?$filter=startswith(displayName,'Fabrikam Sync')"),
+            &admin,
+        )
+        .await;
+    assert_eq!(
+        list["value"].as_array().unwrap().len(),
+        1,
+        "one application"
+    );
+    // The key is the client's and immutable; others have none.
+    let (_, other) = env
+        .get(
+            &env.graph("applications?$filter=displayName eq 'Contoso Backup'"),
+            &admin,
+        )
+        .await;
+    assert_eq!(other["value"][0]["uniqueName"], Value::Null);
+    // A reader may not upsert.
+    let reader = env.graph_token("reader").await;
+    let r = env
+        .http
+        .patch(env.graph("applications(uniqueName='fabrikam-sync-2')"))
+        .bearer_auth(&reader)
+        .header("Prefer", "create-if-missing")
+        .json(&json!({"displayName": "Not allowed"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let (s, _) = env.delete(&url, &admin).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+}
+
 #[tokio::test]
 async fn passwords_are_shown_once_and_removed() {
     let env = env().await;

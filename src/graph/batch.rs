@@ -117,9 +117,17 @@ impl Batch {
             .iter()
             .map(|(id, r)| {
                 let mut item = json!({ "id": id, "method": r.method.as_str(), "url": r.path });
+                let mut headers: Map<String, Value> = r
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (n.clone(), Value::String(v.clone())))
+                    .collect();
                 if let Some(body) = &r.body {
                     item["body"] = body.clone();
-                    item["headers"] = json!({ "Content-Type": "application/json" });
+                    headers.insert("Content-Type".into(), "application/json".into());
+                }
+                if !headers.is_empty() {
+                    item["headers"] = Value::Object(headers);
                 }
                 item
             })

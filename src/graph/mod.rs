@@ -79,6 +79,25 @@ pub mod request {
         with(Post, "/applications".into(), body)
     }
 
+    fn by_unique_name(unique_name: &str) -> String {
+        format!(
+            "/applications(uniqueName='{}')",
+            query_encode(&odata_quote(unique_name))
+        )
+    }
+
+    /// Creates the application with this client-chosen key, or updates the
+    /// one that has it: sent twice, it still makes one application.
+    // https://learn.microsoft.com/en-us/graph/api/application-upsert
+    pub fn upsert_application(unique_name: &str, body: Value) -> ApiRequest {
+        with(Patch, by_unique_name(unique_name), body).with_header("Prefer", "create-if-missing")
+    }
+
+    // https://learn.microsoft.com/en-us/graph/api/application-get (GET /applications(uniqueName='{uniqueName}'))
+    pub fn get_application_by_unique_name(unique_name: &str) -> ApiRequest {
+        ApiRequest::graph(Get, by_unique_name(unique_name))
+    }
+
     // https://learn.microsoft.com/en-us/graph/api/application-update
     pub fn update_application(object_id: &str, patch: Value) -> ApiRequest {
         with(Patch, format!("/applications/{object_id}"), patch)
@@ -334,6 +353,41 @@ pub async fn create_application<C: HttpClient, S: Sleeper>(
         "the new application",
     )
     .await
+}
+
+/// The upsert's answer: `Some` with the new application (201), `None`
+/// when one with `unique_name` existed and was updated (204).
+pub async fn upsert_application<C: HttpClient, S: Sleeper>(
+    api: &ApiClient<'_, C, S>,
+    unique_name: &str,
+    body: &Value,
+) -> Result<Option<Application>, ApiError> {
+    let response = api
+        .call(&request::upsert_application(unique_name, body.clone()))
+        .await?;
+    if response.status == 204 {
+        return Ok(None);
+    }
+    crate::client::decode_bytes(Service::Graph, "the new application", &response.body).map(Some)
+}
+
+/// The application with this `uniqueName`; `None` while Graph answers 404
+/// (not there, or not yet on the replica that answered).
+pub async fn get_application_by_unique_name<C: HttpClient, S: Sleeper>(
+    api: &ApiClient<'_, C, S>,
+    unique_name: &str,
+) -> Result<Option<Application>, ApiError> {
+    match api
+        .fetch(
+            &request::get_application_by_unique_name(unique_name),
+            "an application",
+        )
+        .await
+    {
+        Ok(app) => Ok(Some(app)),
+        Err(e) if e.status() == Some(404) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn update_application<C: HttpClient, S: Sleeper>(

@@ -3,10 +3,11 @@
 //! a real error stopped on with the step, Microsoft's message and what to do.
 //!
 //! Every step first looks for its effect (IDs saved in [`Progress`], a
-//! lookup by appId, by the plan's marker tag, by role name, by principal)
-//! and only then changes anything, so resuming after a lost response or a
-//! reload never creates a second application, service principal, grant or
-//! role assignment. The same holds within a run: a step whose POST got no
+//! lookup by appId, by role name, by principal) or sends a request that is
+//! idempotent itself (the application's create is an upsert by a key named
+//! after the plan), and only then changes anything, so resuming after a
+//! lost response or a reload never creates a second application, service
+//! principal, grant or role assignment. The same holds within a run: a step whose POST got no
 //! answer (a network error, or a gateway's answer the browser could not
 //! read) runs again after a backoff, and its lookup finds what the lost
 //! request made.

@@ -30,7 +30,8 @@ use super::{Plan, Progress};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Step {
-    /// `POST /applications`, tagged with the plan's marker.
+    /// `PATCH /applications(uniqueName=…)` with `Prefer: create-if-missing`
+    /// (an idempotent create), tagged with the plan's marker.
     CreateApplication(CreateApplication),
     /// An existing application, by appId.
     FindApplication(FindApplication),
@@ -256,12 +257,22 @@ mod tests {
             })],
         );
         let shown = create.preview(0, &e, None);
+        // The create is an upsert by the plan's key, and says so.
+        assert_eq!(shown.len(), 1);
         assert_eq!(
-            shown[0].url,
-            "https://graph.microsoft.com/v1.0/applications?$filter=displayName%20eq%20%27O%27%27Brien%20%26%20co%27"
+            (shown[0].method.as_str(), shown[0].url.as_str()),
+            (
+                "PATCH",
+                "https://graph.microsoft.com/v1.0/applications(uniqueName='entra-wizard-p')"
+            )
+        );
+        assert_eq!(
+            shown[0].headers,
+            [("Prefer".to_string(), "create-if-missing".to_string())]
         );
         // The body has only the fields the create sends.
-        let body = shown[1].body.as_ref().unwrap().as_object().unwrap();
+        let body = shown[0].body.as_ref().unwrap().as_object().unwrap();
+        assert_eq!(body["displayName"], "O'Brien & co");
         let mut fields: Vec<&str> = body.keys().map(String::as_str).collect();
         fields.sort();
         assert_eq!(

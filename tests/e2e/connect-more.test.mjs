@@ -25,6 +25,19 @@ after(async () => {
   await context?.close();
 });
 
+/** Fills F1 (azure-backup on Development, a generated certificate) and waits for its review. */
+async function reviewF1(page, name, password) {
+  await page.getByLabel('Application name').fill(name);
+  await page.getByLabel('Permission profile').selectOption('azure-backup');
+  const sub = page.getByLabel('Subscription for the Azure roles');
+  await sub.waitFor({ timeout: 60_000 });
+  await sub.selectOption(DEVELOPMENT);
+  await page.getByLabel('PFX password').fill(password);
+  await page.getByLabel('Confirm password').fill(password);
+  await page.getByRole('button', { name: 'Review' }).click();
+  await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
+}
+
 function appsNamed(s, name) {
   return Object.values(s.applications).map((a) => a.body).filter((a) => a.displayName === name);
 }
@@ -82,15 +95,7 @@ test('F1 through 20 % throttled answers and a replication delay completes with n
   const { page } = await openPage(context, '/#/connect');
   await signIn(page, 'admin');
   await faults({ spec: 'random429=0.2,replication=3s,seed=11' });
-  await page.getByLabel('Application name').fill(name);
-  await page.getByLabel('Permission profile').selectOption('azure-backup');
-  const sub = page.getByLabel('Subscription for the Azure roles');
-  await sub.waitFor({ timeout: 60_000 });
-  await sub.selectOption(DEVELOPMENT);
-  await page.getByLabel('PFX password').fill(password);
-  await page.getByLabel('Confirm password').fill(password);
-  await page.getByRole('button', { name: 'Review' }).click();
-  await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
+  await reviewF1(page, name, password);
   await downloadPfxAndApply(page);
   await page.locator('#connection-card').waitFor({ timeout: 240_000 });
 
@@ -104,5 +109,34 @@ test('F1 through 20 % throttled answers and a replication delay completes with n
   const assigned = s.role_assignments.filter((r) => r.principal_id === sps[0].id);
   assert.equal(assigned.length, 3);
   assert.ok(assigned.every((r) => r.scope === `/subscriptions/${DEVELOPMENT}`));
+  await page.close();
+});
+
+// The create's answer is lost after Graph carried it out: the browser (on a
+// reused connection) or the page sends the upsert again, and Graph updates
+// the application the first one made instead of making a second.
+test('F1 whose create answer is lost still makes one application', async () => {
+  await reset();
+  await registerRedirectUri(`${new URL(BASE_URL).origin}/`);
+  const name = `E2E Lost create ${Date.now()}`;
+  const password = 'Correct-Horse-Battery-9';
+  const { page } = await openPage(context, '/#/connect');
+  await signIn(page, 'admin');
+  await reviewF1(page, name, password);
+  // The review shows the upsert as it is sent.
+  const create = page.locator('#plan-steps pre.request', { hasText: 'uniqueName=' });
+  assert.match(await create.textContent(), /^PATCH \S+\/applications\(uniqueName='entra-wizard-[0-9a-f-]+'\)\nPrefer: create-if-missing\n/);
+  await faults({ spec: "commitlost=PATCH:/graph/v1.0/applications(*" });
+  try {
+    await downloadPfxAndApply(page);
+    await page.locator('#connection-card').waitFor({ timeout: 120_000 });
+  } finally {
+    await faults({ commitLost: [] });
+  }
+  const upserts = (await requests()).filter((r) => r.method === 'PATCH' && r.path.includes('/applications(uniqueName='));
+  assert.deepEqual(upserts.map((r) => r.status), [201, 204], 'carried out, then sent again and updated');
+  assert.ok(upserts.every((r) => r.prefer === 'create-if-missing'));
+  const s = await state();
+  assert.equal(appsNamed(s, name).length, 1);
   await page.close();
 });

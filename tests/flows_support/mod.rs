@@ -53,22 +53,28 @@ pub struct Logged {
 pub struct Native {
     client: reqwest::Client,
     pub log: Mutex<Vec<Logged>>,
-    /// The next this many POSTs to `$batch` are sent twice and answered by
-    /// the second: what Chromium does on its own when a connection it
-    /// reused breaks before any byte of the answer arrived — the server
-    /// carried the first one out, the page never hears of it.
-    pub resend_batches: std::sync::atomic::AtomicU32,
+    /// Requests sent twice and answered by the second (see
+    /// [`Native::resend_next`]).
+    resend: Mutex<Vec<Resend>>,
+}
+
+/// The next `times` requests with `method` whose URL contains `url` are
+/// sent twice.
+struct Resend {
+    method: Method,
+    url: &'static str,
+    times: u32,
 }
 
 impl HttpClient for Native {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        use std::sync::atomic::Ordering;
-        let resend = request.method == Method::Post
-            && request.url.ends_with("/$batch")
-            && self
-                .resend_batches
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok();
+        let resend = self.resend.lock().unwrap().iter_mut().any(|r| {
+            let hit = r.times > 0 && r.method == request.method && request.url.contains(r.url);
+            if hit {
+                r.times -= 1;
+            }
+            hit
+        });
         if resend {
             let _unheard = self.send_once(request.clone()).await;
         }
@@ -77,6 +83,18 @@ impl HttpClient for Native {
 }
 
 impl Native {
+    /// Sends the next `times` requests with `method` whose URL contains
+    /// `url` twice, answered by the second: what Chromium does on its own
+    /// when a connection it reused breaks before any byte of the answer
+    /// arrived — the server carried the first one out, the page never hears
+    /// of it.
+    pub fn resend_next(&self, method: Method, url: &'static str, times: u32) {
+        self.resend
+            .lock()
+            .unwrap()
+            .push(Resend { method, url, times });
+    }
+
     async fn send_once(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes()).unwrap();
         let mut builder = self.client.request(method, &request.url);
@@ -392,6 +410,12 @@ impl Env {
                 RequestPreview {
                     method: e["method"].as_str().unwrap().to_string(),
                     url: format!("{}{}", self.emulator.base_url, e["path"].as_str().unwrap()),
+                    // The one header the log keeps: it changes what a
+                    // PATCH does.
+                    headers: e["prefer"]
+                        .as_str()
+                        .map(|p| vec![("Prefer".to_string(), p.to_string())])
+                        .unwrap_or_default(),
                     body: (!body.is_empty())
                         .then(|| serde_json::from_str(body).expect("JSON request bodies")),
                 }
@@ -588,11 +612,11 @@ pub async fn requests_per_wizard() -> Vec<WizardRequests> {
         WizardRequests {
             wizard: "F1 new application (azure-backup)",
             sent: count(f1).await,
-            minimum: 6,
-            why: "GET applications by displayName (POST /applications has no idempotency key: \
-                  a create whose answer was lost is found by the plan's tag), POST /applications \
-                  with the certificate, POST /servicePrincipals (a repeat answers 409), 3 PUT \
-                  roleAssignments (named by the plan: a repeat is the same assignment)",
+            minimum: 5,
+            why: "PATCH /applications(uniqueName=…) with Prefer: create-if-missing and the \
+                  certificate (an upsert: a repeat updates the same application), POST \
+                  /servicePrincipals (a repeat answers 409), 3 PUT roleAssignments (named by the \
+                  plan: a repeat is the same assignment)",
         },
         WizardRequests {
             wizard: "F2 existing application (azure-backup, new certificate)",
@@ -613,10 +637,9 @@ pub async fn requests_per_wizard() -> Vec<WizardRequests> {
         WizardRequests {
             wizard: "F5 Restore Portal, new application",
             sent: count(f5).await,
-            minimum: 7,
-            why: "GET applications by displayName, GET Graph's service principal (the User.Read \
-                  scope ID), POST /applications with the certificate, POST \
-                  /servicePrincipals, PATCH identifierUris api://{appId} and the scope (the \
+            minimum: 6,
+            why: "GET Graph's service principal (the User.Read scope ID), the application's \
+                  upsert with the certificate, POST /servicePrincipals, PATCH identifierUris api://{appId} and the scope (the \
                   appId exists only after the create), POST 2 oauth2PermissionGrants",
         },
     ];

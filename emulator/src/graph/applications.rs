@@ -202,6 +202,7 @@ pub fn apply_patch(
             | "createdDateTime"
             | "passwordCredentials"
             | "publisherDomain"
+            | "uniqueName"
             | "deletedDateTime" => {}
             "keyCredentials" => {
                 let list = v
@@ -258,6 +259,7 @@ pub fn new_application(
         "requiredResourceAccess": [],
         "signInAudience": "AzureADMyOrg",
         "tags": [],
+        "uniqueName": null,
         "appRoles": [],
         "api": {"acceptMappedClaims": null, "knownClientApplications": [], "oauth2PermissionScopes": [], "preAuthorizedApplications": [], "requestedAccessTokenVersion": null},
         "publicClient": {"redirectUris": []},
@@ -322,6 +324,20 @@ fn key_list(body: &Map<String, Value>) -> Vec<Value> {
 }
 
 /// What Graph returns for an application: keys only when `$select`ed.
+/// Keeps a new application (POST, or an upsert that found none) and
+/// answers 201 with it.
+fn created(emu: &Shared, dir: &mut Directory, app: Application, q: &Query) -> GraphResult {
+    let id = str_field(&app.body, "id").to_string();
+    super::policies::check_new_keys(dir, &id, app.created, &[], &key_list(&app.body))?;
+    let mut out = output(&app, q);
+    dir.applications.insert(id, app);
+    out.insert(
+        "@odata.context".into(),
+        Value::String(super::context(emu, "applications/$entity")),
+    );
+    ok(201, Value::Object(out))
+}
+
 pub fn output(app: &Application, q: &Query) -> Map<String, Value> {
     let mut body = app.body.clone();
     if !q.selects("keyCredentials")
@@ -342,6 +358,10 @@ pub fn find(emu: &Shared, dir: &Directory, key: &Key) -> Result<String, GraphErr
     let (id, label) = match key {
         Key::Id(id) => (dir.applications.get(id).map(|_| id.clone()), id.clone()),
         Key::AppId(a) => (dir.app_object_id_by_app_id(a), format!("appId={a}")),
+        Key::UniqueName(u) => (
+            dir.app_object_id_by_unique_name(u),
+            format!("uniqueName={u}"),
+        ),
     };
     match id {
         Some(id) if dir.applications[&id].created * 1000 + replication <= now_ms => Ok(id),
@@ -412,6 +432,7 @@ fn may_roll_own_keys(claims: &AccessClaims, app: &Application) -> bool {
             .eq_ignore_ascii_case(str_field(&app.body, "appId"))
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn route(
     emu: &Shared,
     claims: &AccessClaims,
@@ -420,6 +441,7 @@ pub fn route(
     q: &Query,
     body: &Bytes,
     uri: &Uri,
+    create_if_missing: bool,
 ) -> GraphResult {
     let now = emu.clock.now();
     match (m, s) {
@@ -459,15 +481,7 @@ pub fn route(
             let input = json_body(body)?;
             let mut dir = lock(&emu.dir);
             let app = new_application(&dir, input, now)?;
-            let id = str_field(&app.body, "id").to_string();
-            super::policies::check_new_keys(&dir, &id, app.created, &[], &key_list(&app.body))?;
-            let mut out = output(&app, q);
-            dir.applications.insert(id, app);
-            out.insert(
-                "@odata.context".into(),
-                Value::String(super::context(emu, "applications/$entity")),
-            );
-            ok(201, Value::Object(out))
+            created(emu, &mut dir, app, q)
         }
         // https://learn.microsoft.com/en-us/graph/api/application-get
         ("GET", [key]) => {
@@ -482,11 +496,27 @@ pub fn route(
             ok(200, Value::Object(out))
         }
         // https://learn.microsoft.com/en-us/graph/api/application-update
+        // https://learn.microsoft.com/en-us/graph/api/application-upsert
         ("PATCH", [key]) => {
             authorize(claims, Need::WriteApps)?;
             let input = json_body(body)?;
             let mut dir = lock(&emu.dir);
-            let id = find(emu, &dir, &parse_key(key))?;
+            let key = parse_key(key);
+            // An upsert is a write: the primary knows every object, however
+            // new, so a request sent twice finds what the first one made.
+            let id = match &key {
+                Key::UniqueName(u) => match dir.app_object_id_by_unique_name(u) {
+                    Some(id) => id,
+                    None if create_if_missing => {
+                        let mut app = new_application(&dir, input, now)?;
+                        app.body
+                            .insert("uniqueName".into(), Value::String(u.clone()));
+                        return created(emu, &mut dir, app, q);
+                    }
+                    None => return Err(GraphError::not_found(&format!("uniqueName={u}"))),
+                },
+                other => find(emu, &dir, other)?,
+            };
             let app = dir.applications.get_mut(&id).expect("found");
             let mut updated = app.body.clone();
             apply_patch(&mut updated, input)?;

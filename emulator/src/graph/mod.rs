@@ -247,6 +247,8 @@ pub fn no_content() -> GraphResult {
 pub enum Key {
     Id(String),
     AppId(String),
+    /// `applications(uniqueName='…')`: the client-provided alternate key.
+    UniqueName(String),
 }
 
 fn decode(s: &str) -> String {
@@ -278,6 +280,9 @@ pub fn parse_key(seg: &str) -> Key {
     if let Some(v) = inner.strip_prefix("appId=") {
         return Key::AppId(v.trim_matches('\'').to_string());
     }
+    if let Some(v) = inner.strip_prefix("uniqueName=") {
+        return Key::UniqueName(v.trim_matches('\'').to_string());
+    }
     Key::Id(inner.trim_matches('\'').to_string())
 }
 
@@ -294,12 +299,27 @@ async fn dispatch(
         None => Err(GraphError::new(400, "BadRequest", "Invalid version.")),
         Some(segs) => match caller(&emu, &headers) {
             Err(e) => Err(e),
-            Ok(claims) => route(&emu, &claims, &method, &segs, &query, &body, &uri),
+            Ok(claims) => {
+                let create = prefers_create(&headers);
+                route(&emu, &claims, &method, &segs, &query, &body, &uri, create)
+            }
         },
     };
     result.unwrap_or_else(|e| e.into_response())
 }
 
+/// `Prefer: create-if-missing`: a PATCH by alternate key is an upsert.
+// https://learn.microsoft.com/en-us/graph/api/application-upsert
+fn prefers_create(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case("create-if-missing"))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn route(
     emu: &Shared,
     claims: &AccessClaims,
@@ -308,6 +328,7 @@ fn route(
     q: &odata::Query,
     body: &Bytes,
     uri: &Uri,
+    create_if_missing: bool,
 ) -> GraphResult {
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     let m = method.as_str();
@@ -315,7 +336,9 @@ fn route(
         ("applications", n) if n >= 3 && s[2] == "appManagementPolicies" => {
             policies::route_application(emu, claims, m, s[1], &s[3..], q, body, uri)
         }
-        ("applications", _) => applications::route(emu, claims, m, &s[1..], q, body, uri),
+        ("applications", _) => {
+            applications::route(emu, claims, m, &s[1..], q, body, uri, create_if_missing)
+        }
         ("policies", _) => policies::route(emu, claims, m, &s[1..], q, body, uri),
         ("directory", _) => deleted::route(emu, claims, m, &s[1..], q, uri),
         ("servicePrincipals", _) => {

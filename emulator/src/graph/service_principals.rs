@@ -141,6 +141,8 @@ pub fn find(emu: &Shared, dir: &Directory, key: &Key) -> Result<String, GraphErr
                 .map(|s| str_field(&s.body, "id").to_string()),
             format!("appId={a}"),
         ),
+        // Only applications have a uniqueName.
+        Key::UniqueName(u) => (None, format!("uniqueName={u}")),
     };
     match id {
         Some(id) if dir.service_principals[&id].created * 1000 + replication <= now_ms => Ok(id),

@@ -1,15 +1,15 @@
-//! `POST /applications` (single tenant) with the permissions it will ask
-//! for and the plan's certificates; tagged with the plan's marker so that a
-//! create whose answer was lost (or answered with a 5xx) is found again
-//! instead of repeated. After such a create the lookup by marker is a
-//! `$filter` query, which shows a new application only once Entra's replicas
-//! have it: it is tried again for up to about half a minute
-//! ([`LOOKUPS_AFTER_LOST_ANSWER`]) before the application is created again.
+//! `PATCH /applications(uniqueName='entra-wizard-{plan}')` with `Prefer:
+//! create-if-missing` (single tenant), with the permissions it will ask for
+//! and the plan's certificates; tagged with the plan's marker too. Graph's
+//! upsert makes the create idempotent: an attempt whose answer was lost (or
+//! answered with a 5xx), or a request the browser silently sent twice,
+//! updates the application the first one made (204) instead of making a
+//! second. After a 204 the application is read by its key.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::api_error::Service;
+use crate::api_error::{ApiError, Service};
 use crate::client::ApiRequest;
 use crate::core::key_credential::KeyCredential;
 use crate::graph::{self, request};
@@ -21,9 +21,17 @@ use crate::profiles::ResourcePermissions;
 use super::add_required_permissions::{access_placeholders, resolve, resource_ids};
 use super::{Ctx, Run, StepKind, done};
 
-/// Lookups by marker after a create got no answer: the backoff between
-/// them (1, 2, 4, 8, 16 s, jittered) covers 15 to 30 s of replication.
+/// Reads of an object a lost answer (or a 204) says exists: the backoff
+/// between them (1, 2, 4, 8, 16 s, jittered) covers 15 to 30 s of
+/// replication.
 pub const LOOKUPS_AFTER_LOST_ANSWER: u32 = 6;
+
+/// The application's client-chosen alternate key: the plan's ID, so that
+/// every attempt of the plan (and a request the browser sends twice)
+/// upserts the same application.
+pub fn unique_name(plan_id: &str) -> String {
+    format!("entra-wizard-{plan_id}")
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -59,7 +67,7 @@ impl CreateApplication {
             body["web"] = json!({ "redirectUris": self.web_redirect_uris });
         }
         // The certificates travel with the create (Graph takes
-        // keyCredentials in POST /applications): no read-and-PATCH after.
+        // keyCredentials in the create): no read-and-PATCH after.
         if !keys.is_empty() {
             body["keyCredentials"] = json!(keys);
         }
@@ -92,17 +100,19 @@ impl StepKind for CreateApplication {
             .into_iter()
             .map(|(_, k)| k)
             .collect();
-        let mut out = vec![request::find_applications_by_name(&self.display_name)];
-        out.extend(
-            self.resources()
-                .into_iter()
-                .filter_map(|id| ctx.resource_lookup(id)),
-        );
-        out.push(request::create_application(self.body(
-            ctx.plan.marker(),
-            access_placeholders(&self.permissions),
-            &keys,
-        )));
+        let mut out: Vec<ApiRequest> = self
+            .resources()
+            .into_iter()
+            .filter_map(|id| ctx.resource_lookup(id))
+            .collect();
+        out.push(request::upsert_application(
+            &unique_name(&ctx.plan.id),
+            self.body(
+                ctx.plan.marker(),
+                access_placeholders(&self.permissions),
+                &keys,
+            ),
+        ));
         out
     }
 
@@ -113,50 +123,37 @@ impl StepKind for CreateApplication {
         if let Some(record) = run.known_application() {
             return Ok(record);
         }
-        let marker = run.plan.marker();
+        let unique = unique_name(&run.plan.id);
         let keys = plan_keys(&run.plan.steps);
-        // An earlier attempt whose answer was lost: the plan's marker. When
-        // this client sent the create without an answer, the list may not
-        // show it yet: look again for a while before creating.
-        let lookups = if run
-            .api
-            .sent_without_answer(&request::create_application(Value::Null))
-        {
-            LOOKUPS_AFTER_LOST_ANSWER
-        } else {
-            1
-        };
-        let api = run.api;
-        let earlier = api
-            .look_up_while_replicating(Service::Graph, lookups, || async {
-                Ok(graph::find_applications_by_name(api, &self.display_name)
-                    .await?
-                    .into_iter()
-                    .find(|a| a.tags.contains(&marker)))
-            })
-            .await?;
-        if let Some(app) = earlier {
-            // Its create carried the certificates; those it holds are done.
-            let held = keys
-                .iter()
-                .filter(|(t, _)| app.key_credentials.iter().any(|k| k.has_thumbprint(t)))
-                .map(|(t, _)| t.clone());
-            run.progress.registered_certificates.extend(held);
-            run.progress.application = Some(AppIds {
-                object_id: app.id.clone(),
-                app_id: app.app_id.clone(),
-            });
-            run.progress.application_created = true;
-            return Ok(done(
-                Outcome::AlreadyDone,
-                vec![app.id],
-                Some("created by an earlier attempt".into()),
-            ));
-        }
         let access = resolve(run, &self.permissions).await?;
         let key_list: Vec<KeyCredential> = keys.iter().map(|(_, k)| k.clone()).collect();
-        let body = self.body(marker, json!(access), &key_list);
-        let app = graph::create_application(run.api, &body).await?;
+        let body = self.body(run.plan.marker(), json!(access), &key_list);
+        let api = run.api;
+        let (app, outcome, note) = match graph::upsert_application(api, &unique, &body).await? {
+            Some(app) => (app, Outcome::Changed, None),
+            // 204: an earlier attempt whose answer was lost (or the browser
+            // sending the request twice) made it, and it now holds the
+            // plan's body again. A read by key reaches it once the replica
+            // that answers has it.
+            None => {
+                let app = api
+                    .look_up_while_replicating(Service::Graph, LOOKUPS_AFTER_LOST_ANSWER, || {
+                        graph::get_application_by_unique_name(api, &unique)
+                    })
+                    .await?
+                    .ok_or_else(|| ApiError::Unexpected {
+                        service: Service::Graph,
+                        what: format!("the application with uniqueName '{unique}'"),
+                        detail: "Graph said it exists (204) but does not return it".into(),
+                    })?;
+                (
+                    app,
+                    Outcome::AlreadyDone,
+                    Some("created by an earlier attempt".into()),
+                )
+            }
+        };
+        // The body carried the certificates, created or updated.
         run.progress
             .registered_certificates
             .extend(keys.into_iter().map(|(t, _)| t));
@@ -165,7 +162,7 @@ impl StepKind for CreateApplication {
             app_id: app.app_id.clone(),
         });
         run.progress.application_created = true;
-        Ok(done(Outcome::Changed, vec![app.id], None))
+        Ok(done(outcome, vec![app.id], note))
     }
 
     fn resources(&self) -> Vec<&str> {

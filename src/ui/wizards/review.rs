@@ -55,7 +55,7 @@ pub fn ReviewPanel(reviewed: Reviewed, frame: Frame) -> impl IntoView {
                                     let body = p.body.as_ref()
                                         .map(|b| serde_json::to_string_pretty(b).unwrap_or_default());
                                     view! {
-                                        <pre class="request">{format!("{} {}", p.method, p.url)}{body.map(|b| format!("\n{b}"))}</pre>
+                                        <pre class="request">{format!("{} {}", p.method, p.url)}{p.headers.iter().map(|(n, v)| format!("\n{n}: {v}")).collect::<String>()}{body.map(|b| format!("\n{b}"))}</pre>
                                     }
                                 }).collect_view()}
                             </details>
