@@ -272,3 +272,98 @@ async fn without_policy_read_all_the_page_says_so_and_graphs_refusal_is_typed() 
     );
     env.stop().await;
 }
+
+// F1: a new application is restricted only by the tenant's default. A
+// certificate made in the page is made for what the default allows; one the
+// admin brings that lasts longer is refused by the plan, naming the policy,
+// before anything is sent — Graph would refuse the create.
+#[tokio::test]
+async fn a_new_applications_certificate_follows_the_tenant_default() {
+    use entra_wizard::core::certificate::{self, CertificateRequest};
+    use entra_wizard::flows::InputError;
+    use entra_wizard::flows::certificate::generated_months;
+    use entra_wizard::flows::new_app::{self, NewApplication};
+
+    let env = Env::demo().await;
+    let http = Native::default();
+    let sleeper = env.sleeper();
+    let api = env.api(&http, &sleeper, "admin").await;
+    let now = env.now();
+    set_default_policy(
+        &env,
+        json!({"isEnabled": true, "applicationRestrictions": {"passwordCredentials": [], "keyCredentials": [
+            {"restrictionType": "asymmetricKeyLifetime", "maxLifetime": "P90D", "restrictForAppsCreatedAfterDateTime": null}
+        ]}}),
+    );
+    let view = read_for_application(&api, None).await;
+    let (months, note) = generated_months(&view, None, now).unwrap();
+    assert_eq!(months, 2, "12 months shortened to what fits 90 days");
+    assert!(
+        note.as_deref()
+            .is_some_and(|n| n.contains("2 months instead of 12")
+                && n.contains("the tenant's default app management policy")),
+        "{note:?}"
+    );
+
+    let made = |cn: &str, days: u64| {
+        certificate::self_signed(
+            key(),
+            &CertificateRequest::new(cn),
+            [7; 10],
+            UnixTime(now.0 - 300),
+            UnixTime(now.0 + days * DAY),
+        )
+        .unwrap()
+        .der()
+        .to_vec()
+    };
+    let input = |name: &str, der: Vec<u8>| NewApplication {
+        display_name: name.into(),
+        description: None,
+        profile: entra_wizard::profiles::by_id("azure-backup").unwrap(),
+        certificate_der: der,
+        redirect_uri: None,
+        subscription: Some(production()),
+    };
+    // A year-long PFX: refused before anything is sent, naming the default.
+    let long = input("Policy F1 long", made("Policy F1 long", 365));
+    let refused = new_app::plan_under_policy(&long, &view, now, &mut rand_core::OsRng).unwrap_err();
+    let InputError::Policy(PolicyError::LifetimeTooLong { max_days, .. }) = &refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(*max_days, 90);
+    assert!(
+        refused
+            .to_string()
+            .contains("the tenant's default app management policy"),
+        "{refused}"
+    );
+    // Graph itself refuses that create: the check is not the page's invention.
+    let plan = new_app::plan(&long, now, &mut rand_core::OsRng).unwrap();
+    let mut progress = plan.start();
+    let err = entra_wizard::plan::apply(&api, &plan, &mut progress, &mut |_, _| {
+        core::ops::ControlFlow::Continue(())
+    })
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("Credential lifetime exceeds"),
+        "{err}"
+    );
+    assert!(apps_named(&env.state().await, "Policy F1 long").is_empty());
+
+    // Within the limit: planned and applied, one application with its key.
+    let short = input("Policy F1 short", made("Policy F1 short", 60));
+    let plan = new_app::plan_under_policy(&short, &view, now, &mut rand_core::OsRng).unwrap();
+    let mut progress = plan.start();
+    entra_wizard::plan::apply(&api, &plan, &mut progress, &mut |_, _| {
+        core::ops::ControlFlow::Continue(())
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let state = env.state().await;
+    let apps = apps_named(&state, "Policy F1 short");
+    assert_eq!(apps.len(), 1);
+    assert_eq!(apps[0]["keyCredentials"].as_array().unwrap().len(), 1);
+    env.stop().await;
+}

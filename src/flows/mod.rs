@@ -82,6 +82,9 @@ pub enum InputError {
     CertificateExpired(UnixTime),
     #[error("The permission profile cannot be used: {0}")]
     Profile(String),
+    /// The tenant's app management policy refuses the credential.
+    #[error(transparent)]
+    Policy(#[from] policy::PolicyError),
     #[error("{0}")]
     PortalAddress(String),
     #[error("{0}")]

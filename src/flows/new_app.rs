@@ -11,6 +11,7 @@ use crate::plan::step::{CreateApplication, ExposeApi, GrantDelegated};
 use crate::plan::{GrantResource, Plan, Step, new_guid};
 use crate::profiles::Profile;
 
+use super::policy::{CredentialKind, PolicyView};
 use super::{
     InputError, SubscriptionChoice, azure_role_steps, check_name, check_redirect_uri, grant_steps,
     register_certificate,
@@ -43,6 +44,29 @@ pub fn plan(
         .map_err(|e| InputError::Certificate(e.to_string()))?;
     let (register, _) = register_certificate(&cert, now)?;
     plan_with_credential(input, register, rng)
+}
+
+/// The F1 plan under the tenant's app management policy (`policy`: a new
+/// application is restricted only by the tenant's default, read with
+/// `policy::read_for_application(api, None)`). A certificate the policy does
+/// not allow — too long, or certificates not allowed — is refused here,
+/// naming the policy, before anything is sent.
+pub fn plan_under_policy(
+    input: &NewApplication,
+    policy: &PolicyView,
+    now: UnixTime,
+    rng: &mut impl rand_core::RngCore,
+) -> Result<Plan, InputError> {
+    let cert = Certificate::from_der(&input.certificate_der)
+        .map_err(|e| InputError::Certificate(e.to_string()))?;
+    let (_, info) = register_certificate(&cert, now)?;
+    policy.check_fixed(
+        CredentialKind::Certificate,
+        info.not_after.0.saturating_sub(info.not_before.0),
+        None,
+        now,
+    )?;
+    plan(input, now, rng)
 }
 
 /// The F1 plan with `credential` as the step that gives the application its

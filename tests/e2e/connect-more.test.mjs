@@ -7,7 +7,7 @@ import { readFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, openPage, BASE_URL } from './lib/browser.mjs';
 import { downloadPfxAndApply } from './lib/wizard.mjs';
-import { EMULATOR_URL, reset, registerRedirectUri, signIn, state, requests, faults } from './lib/emulator.mjs';
+import { EMULATOR_URL, CLIENT_ID, reset, registerRedirectUri, signIn, state, requests, faults, graph, userToken } from './lib/emulator.mjs';
 
 const DEVELOPMENT = '5b1e7c3a-2f4d-4e8b-9a6c-0d1e2f3a4b52';
 const TMP = process.env.E2E_TMP ?? '/tmp';
@@ -36,6 +36,24 @@ async function reviewF1(page, name, password) {
   await page.getByLabel('Confirm password').fill(password);
   await page.getByRole('button', { name: 'Review' }).click();
   await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
+}
+
+/**
+ * A token that may change the tenant's default app management policy: the
+ * admin consents, for the whole tenant, the page's client to
+ * Policy.ReadWrite.ApplicationConfiguration (as an admin would in the
+ * portal), then asks for it.
+ */
+async function policyAdminToken() {
+  const admin = await userToken('admin');
+  const sp = async (appId) => (await graph('GET', `/servicePrincipals?$filter=appId eq '${appId}'`, admin)).value[0].id;
+  const [client, msGraph] = [await sp(CLIENT_ID), await sp('00000003-0000-0000-c000-000000000000')];
+  const grants = await graph('GET', `/oauth2PermissionGrants?$filter=clientId eq '${client}'`, admin);
+  const grant = grants.value.find((g) => g.resourceId === msGraph && g.consentType === 'AllPrincipals');
+  const scope = 'Policy.ReadWrite.ApplicationConfiguration';
+  if (grant) await graph('PATCH', `/oauth2PermissionGrants/${grant.id}`, admin, { scope: `${grant.scope} ${scope}` });
+  else await graph('POST', '/oauth2PermissionGrants', admin, { clientId: client, consentType: 'AllPrincipals', resourceId: msGraph, scope });
+  return userToken('admin', `https://graph.microsoft.com/${scope}`);
 }
 
 function appsNamed(s, name) {
@@ -116,6 +134,7 @@ test('F1 through 20 % throttled answers and a replication delay completes with n
 // reused connection) or the page sends the upsert again, and Graph updates
 // the application the first one made instead of making a second.
 test('F1 whose create answer is lost still makes one application', async () => {
+  await faults({ random429: 0, replicationMs: 0 });
   await reset();
   await registerRedirectUri(`${new URL(BASE_URL).origin}/`);
   const name = `E2E Lost create ${Date.now()}`;
@@ -139,4 +158,37 @@ test('F1 whose create answer is lost still makes one application', async () => {
   const s = await state();
   assert.equal(appsNamed(s, name).length, 1);
   await page.close();
+});
+
+// Only the tenant's default app management policy restricts a new
+// application: F1 reads it before making the certificate, makes it for what
+// the policy allows, and says so in the review.
+test('F1 under a tenant default that allows 90-day certificates makes a shorter one and says why', async () => {
+  await faults({ random429: 0, replicationMs: 0 });
+  await reset();
+  await registerRedirectUri(`${new URL(BASE_URL).origin}/`);
+  await graph('PATCH', '/policies/defaultAppManagementPolicy', await policyAdminToken(), {
+    isEnabled: true,
+    applicationRestrictions: {
+      passwordCredentials: [],
+      keyCredentials: [{ restrictionType: 'asymmetricKeyLifetime', maxLifetime: 'P90D', restrictForAppsCreatedAfterDateTime: null }],
+    },
+  });
+  try {
+    const name = `E2E Policy ${Date.now()}`;
+    const { page } = await openPage(context, '/#/connect');
+    await signIn(page, 'admin');
+    await reviewF1(page, name, 'Correct-Horse-Battery-9');
+    const warning = page.locator('ul.warnings li', { hasText: 'instead of 12' });
+    assert.match(await warning.textContent(), /made for 2 months instead of 12: the tenant's default app management policy allows certificates no longer/);
+    await downloadPfxAndApply(page);
+    await page.locator('#connection-card').waitFor({ timeout: 120_000 });
+    const [app] = appsNamed(await state(), name);
+    const [key] = app.keyCredentials;
+    const days = (Date.parse(key.endDateTime) - Date.parse(key.startDateTime)) / 86_400_000;
+    assert.ok(days <= 90 && days > 55, `the key lasts ${days} days`);
+    await page.close();
+  } finally {
+    await reset();
+  }
 });

@@ -8,6 +8,7 @@ use rand_core::OsRng;
 
 use super::frame::use_frame;
 use crate::flows::new_app::{self, NewApplication};
+use crate::flows::{InputError, certificate, policy};
 use crate::ui::error::UiError;
 use crate::ui::fields::certificate::{CertificateChoice, CertificateField};
 use crate::ui::fields::form::{FormPanel, shown, submit};
@@ -15,6 +16,7 @@ use crate::ui::fields::profile::{ProfileChoice, ProfileField};
 use crate::ui::fields::subscription::{SubscriptionField, Subscriptions};
 use crate::ui::fields::text_input;
 use crate::ui::host::use_session;
+use crate::web::clock;
 
 #[component]
 pub fn Form() -> impl IntoView {
@@ -51,8 +53,22 @@ pub fn Form() -> impl IntoView {
             Some(s.get_untracked().trim().to_string()).filter(|d| !d.is_empty())
         };
         let (description, redirect_uri) = (optional(description), optional(redirect));
-        let source = cert.source(&display_name);
+        let mut source = cert.source(&display_name);
         submit(busy, error, async move {
+            // Only the tenant's default app management policy restricts a
+            // new application: read before a certificate is made, so that it
+            // is made for as long as the policy allows (F3's and F6's rule).
+            let policy = policy::read_for_application(&session.api().await?, None).await;
+            let mut notes = Vec::new();
+            match certificate::generated_months(&policy, None, clock::now()) {
+                Ok((months, note)) => {
+                    source.limit_months(months);
+                    notes.extend(note);
+                }
+                Err(e) if source.is_generated() => return Err(InputError::Policy(e).into()),
+                // An imported PFX is checked by the plan, with its own dates.
+                Err(_) => {}
+            }
             frame
                 .review_with_certificate(source, |der, auth, now| {
                     let input = NewApplication {
@@ -63,13 +79,15 @@ pub fn Form() -> impl IntoView {
                         redirect_uri,
                         subscription: sub.clone(),
                     };
-                    let plan = new_app::plan(&input, now, &mut OsRng)?;
+                    let plan = new_app::plan_under_policy(&input, &policy, now, &mut OsRng)?;
                     Ok((
                         plan,
                         frame.record(display_name, auth, profile.id, sub, None)?,
                     ))
                 })
-                .await
+                .await?;
+            frame.notices.set(notes);
+            Ok(())
         });
     };
 
