@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, openPage, BASE_URL } from './lib/browser.mjs';
-import { downloadPfxAndApply } from './lib/wizard.mjs';
+import { downloadPfxAndApply, reviewNewApplication } from './lib/wizard.mjs';
 import { EMULATOR_URL, CLIENT_ID, reset, registerRedirectUri, signIn, state, requests, faults, graph, userToken } from './lib/emulator.mjs';
 
 const DEVELOPMENT = '5b1e7c3a-2f4d-4e8b-9a6c-0d1e2f3a4b52';
@@ -24,19 +24,6 @@ after(async () => {
   await faults({ random429: 0, replicationMs: 0 });
   await context?.close();
 });
-
-/** Fills F1 (azure-backup on Development, a generated certificate) and waits for its review. */
-async function reviewF1(page, name, password) {
-  await page.getByLabel('Application name').fill(name);
-  await page.getByLabel('Permission profile').selectOption('azure-backup');
-  const sub = page.getByLabel('Subscription for the Azure roles');
-  await sub.waitFor({ timeout: 60_000 });
-  await sub.selectOption(DEVELOPMENT);
-  await page.getByLabel('PFX password').fill(password);
-  await page.getByLabel('Confirm password').fill(password);
-  await page.getByRole('button', { name: 'Review' }).click();
-  await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
-}
 
 /**
  * A token that may change the tenant's default app management policy: the
@@ -113,7 +100,7 @@ test('F1 through 20 % throttled answers and a replication delay completes with n
   const { page } = await openPage(context, '/#/connect');
   await signIn(page, 'admin');
   await faults({ spec: 'random429=0.2,replication=3s,seed=11' });
-  await reviewF1(page, name, password);
+  await reviewNewApplication(page, { name, password, subscription: DEVELOPMENT });
   await downloadPfxAndApply(page);
   await page.locator('#connection-card').waitFor({ timeout: 240_000 });
 
@@ -141,7 +128,7 @@ test('F1 whose create answer is lost still makes one application', async () => {
   const password = 'Correct-Horse-Battery-9';
   const { page } = await openPage(context, '/#/connect');
   await signIn(page, 'admin');
-  await reviewF1(page, name, password);
+  await reviewNewApplication(page, { name, password, subscription: DEVELOPMENT });
   // The review shows the upsert as it is sent.
   const create = page.locator('#plan-steps pre.request', { hasText: 'uniqueName=' });
   assert.match(await create.textContent(), /^PATCH \S+\/applications\(uniqueName='entra-wizard-[0-9a-f-]+'\)\nPrefer: create-if-missing\n/);
@@ -178,7 +165,7 @@ test('F1 under a tenant default that allows 90-day certificates makes a shorter 
     const name = `E2E Policy ${Date.now()}`;
     const { page } = await openPage(context, '/#/connect');
     await signIn(page, 'admin');
-    await reviewF1(page, name, 'Correct-Horse-Battery-9');
+    await reviewNewApplication(page, { name, password: 'Correct-Horse-Battery-9', subscription: DEVELOPMENT });
     const warning = page.locator('ul.warnings li', { hasText: 'instead of 12' });
     assert.match(await warning.textContent(), /made for 2 months instead of 12: the tenant's default app management policy allows certificates no longer/);
     await downloadPfxAndApply(page);

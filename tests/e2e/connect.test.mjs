@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { launch, openPage, BASE_URL } from './lib/browser.mjs';
-import { downloadPfxAndApply } from './lib/wizard.mjs';
+import { downloadPfxAndApply, reviewNewApplication } from './lib/wizard.mjs';
 import { EMULATOR_URL, reset, registerRedirectUri, signIn, state, requests } from './lib/emulator.mjs';
 
 const PRODUCTION = '5b1e7c3a-2f4d-4e8b-9a6c-0d1e2f3a4b51';
@@ -35,26 +35,12 @@ before(async () => {
 });
 after(async () => { await context?.close(); });
 
-/** Fills F1 and opens the review; resolves when the plan is shown. */
-async function review(page, name, password) {
-  await page.getByLabel('Application name').fill(name);
-  await page.getByLabel('Description (optional)').fill('Backup service (end-to-end test)');
-  await page.getByLabel('Permission profile').selectOption('azure-backup');
-  const sub = page.getByLabel('Subscription for the Azure roles');
-  await sub.waitFor({ timeout: 30_000 });
-  await sub.selectOption(PRODUCTION);
-  await page.getByLabel('PFX password').fill(password);
-  await page.getByLabel('Confirm password').fill(password);
-  await page.getByRole('button', { name: 'Review' }).click();
-  await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
-}
-
 test('F1: an admin registers a new application with a generated certificate and azure-backup roles', async () => {
   const name = `E2E Backup ${Date.now()}`;
   const password = 'Correct-Horse-Battery-9';
   const { page, record } = await openPage(context, '/#/connect');
   await signIn(page, 'admin');
-  await review(page, name, password);
+  await reviewNewApplication(page, { name, password, subscription: PRODUCTION, description: 'Backup service (end-to-end test)' });
 
   const sentences = await page.locator('#plan-steps li .sentence').allTextContents();
   assert.equal(sentences[0], `Create application '${name}'`);

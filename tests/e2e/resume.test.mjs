@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openPage, BASE_URL } from './lib/browser.mjs';
-import { downloadPfxAndApply } from './lib/wizard.mjs';
+import { downloadPfxAndApply, reviewNewApplication } from './lib/wizard.mjs';
 import { EMULATOR_URL, reset, registerRedirectUri, signIn, state, faults } from './lib/emulator.mjs';
 
 const PRODUCTION = '5b1e7c3a-2f4d-4e8b-9a6c-0d1e2f3a4b51';
@@ -27,15 +27,7 @@ test('a reload in the middle of apply resumes after sign-in with no duplicates',
   const password = 'Correct-Horse-Battery-9';
   const { page, record } = await openPage(context, '/#/connect');
   await signIn(page, 'admin');
-  await page.getByLabel('Application name').fill(name);
-  await page.getByLabel('Permission profile').selectOption('azure-backup');
-  const sub = page.getByLabel('Subscription for the Azure roles');
-  await sub.waitFor({ timeout: 30_000 });
-  await sub.selectOption(PRODUCTION);
-  await page.getByLabel('PFX password').fill(password);
-  await page.getByLabel('Confirm password').fill(password);
-  await page.getByRole('button', { name: 'Review' }).click();
-  await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
+  await reviewNewApplication(page, { name, password, subscription: PRODUCTION });
   const total = await page.locator('#plan-steps li').count();
   // The admin saves the PFX before applying: the key exists only in the page.
   const [pfx] = await Promise.all([
@@ -85,12 +77,7 @@ test('a reload before the generated certificate is registered says its key is go
   const password = 'Correct-Horse-Battery-9';
   const { page, record } = await openPage(context, '/#/connect/new');
   await signIn(page, 'admin');
-  await page.getByLabel('Application name').fill(name);
-  await page.getByLabel('Permission profile').selectOption('restore-portal');
-  await page.getByLabel('PFX password').fill(password);
-  await page.getByLabel('Confirm password').fill(password);
-  await page.getByRole('button', { name: 'Review' }).click();
-  await page.locator('#plan-steps li').first().waitFor({ timeout: 120_000 });
+  await reviewNewApplication(page, { name, password, profile: 'restore-portal' });
 
   // Reload while the first step's first request is still waiting for its
   // answer: nothing is created, and the key generated here is gone.
